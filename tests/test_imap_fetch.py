@@ -151,3 +151,16 @@ def test_a_server_stopping_mid_fetch_raises_a_clean_error(dovecot, imap_user, mo
 
     assert [m.uid for m in got] == [1, 2, 3, 4, 5]  # the batch in hand, nothing more
     assert [m.uid for m in fetch_all(cfg, watermark=5)[1]] == list(range(6, 21))
+
+
+def test_xoauth2_logs_in_with_the_token_from_the_environment(dovecot, imap_user, monkeypatch):
+    dovecot.append(imap_user, "INBOX", make_message(1), WHEN)
+    cfg = dovecot.mailbox(imap_user, monkeypatch=monkeypatch)
+    cfg.auth, cfg.oauth2_token_env, cfg.password_env = "xoauth2", "INTAKE_TEST_TOKEN", None
+    monkeypatch.setenv("INTAKE_TEST_TOKEN", dovecot.oauth2_token(imap_user))
+
+    assert len(fetch_all(cfg)[1]) == 1
+
+    monkeypatch.setenv("INTAKE_TEST_TOKEN", dovecot.oauth2_token(imap_user, valid_for=-60))
+    with pytest.raises(imap.LoginRefused, match="INTAKE_TEST_TOKEN"):
+        imap.connect(cfg)  # an expired token

@@ -13,7 +13,11 @@ certificate for 127.0.0.1 that `Dovecot.ssl_context()` trusts.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+import json
 import os
 import pwd
 import grp
@@ -118,13 +122,20 @@ ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
+auth_verbose = yes
 shutdown_clients = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 {users}
 first_valid_uid = 1
 first_valid_gid = 1
 passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf
+}}
+passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
 userdb {{
@@ -169,6 +180,7 @@ class Dovecot:
         mail.mkdir()
         shutil.chown(mail, self.mail_user, self.mail_group)
         (self.root / "passwd").write_text("")
+        self._setup_oauth2()
         _write_self_signed_cert(self.root / "cert.pem", self.root / "key.pem")
         if os.geteuid() == 0:
             users = "default_internal_user = dovecot\ndefault_login_user = dovenull"
@@ -183,6 +195,29 @@ class Dovecot:
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
             )
         )
+
+    def _setup_oauth2(self) -> None:
+        """XOAUTH2 with tokens Dovecot validates locally: HS256 JWTs signed with our key."""
+        self._jwt_key = os.urandom(32)
+        (self.root / "oauth2.conf").write_text(
+            "introspection_mode = local\n"
+            f"local_validation_key_dict = fs:posix:prefix={self.root}/oauth2-keys/\n"
+            "username_attribute = sub\n")
+        key = self.root / "oauth2-keys" / "default" / "HS256" / "default"  # dict key shared/default/HS256/default
+        key.parent.mkdir(parents=True)
+        key.write_text(base64.b64encode(self._jwt_key).decode())
+
+    def oauth2_token(self, user: ImapUser, *, valid_for: int = 600) -> str:
+        """An access token for `user`, as an OAuth2 provider would issue it."""
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        now = int(time.time())
+        header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        claims = b64(json.dumps({"sub": user.name, "iat": now, "nbf": now - 5,
+                                 "exp": now + valid_for}).encode())
+        signature = hmac.new(self._jwt_key, f"{header}.{claims}".encode(), hashlib.sha256)
+        return f"{header}.{claims}.{b64(signature.digest())}"
 
     def start(self) -> None:
         log = open(self.root / "stdout.log", "ab")
