@@ -73,10 +73,17 @@ class PostingFile(BaseModel):
             raise ValueError(f"{value!r} is not a date: write it unquoted, e.g. 2026-05-04 or 2026-05-04T16:00:00")
         return value
 
-    @field_validator("required")
+    @field_validator("required", mode="before")
     @classmethod
-    def _counts(cls, value: dict[str, int]) -> dict[str, int]:
+    def _counts(cls, value):
+        if not isinstance(value, dict):
+            return value
         for piece, count in value.items():
+            if piece in PostingFile.model_fields:
+                raise ValueError(f"'{piece}' is written below [required], so TOML puts it inside that table; "
+                                 "move it above the first [table] line of the file")
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise ValueError(f"'{piece}' must be a whole number of pieces (1, 2, 3...), not {count!r}")
             if count < 1:
                 raise ValueError(f"'{piece}' must be asked at least once (1 or more), not {count}")
         return value

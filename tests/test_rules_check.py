@@ -86,7 +86,7 @@ def test_a_misspelt_key_inside_a_piece_table(tmp_path, capsys):
     text = GOOD + 'diploma = 1\n\n[pieces.diploma]\nlabel = "copie du diplôme"\nname = ["diplome"]\n'
     code, out = check(tmp_path, capsys, jobs=text)
     assert code == 1
-    assert "jobs.toml:15: unknown key 'pieces.diploma.name' (did you mean 'names'?)" in out
+    assert "jobs.toml:14: unknown key 'pieces.diploma.name' (did you mean 'names'?)" in out
 
 
 def test_two_postings_that_would_claim_the_same_mail(tmp_path, capsys):
@@ -105,7 +105,7 @@ def test_a_wrong_time_zone_and_a_bad_address(tmp_path, capsys):
     code, out = check(tmp_path, capsys, jobs=text)
     assert code == 1
     assert "jobs.toml:5: 'timezone'" in out and "not an IANA time zone" in out
-    assert "jobs.toml:2: 'addresses.0'" in out and "not an e-mail address" in out
+    assert "jobs.toml:2: 'addresses': 'jobs-at-example' is not an e-mail address" in out and "not an e-mail address" in out
 
 
 def test_an_id_that_differs_from_the_file_name(tmp_path, capsys):
@@ -117,3 +117,10 @@ def test_a_missing_rules_folder_is_a_usage_error(tmp_path, capsys):
     code = main(["rules", "check", "--rules", str(tmp_path / "nope")])
     assert code == 2
     assert "rules folder not found" in capsys.readouterr().err
+
+
+def test_a_key_written_below_a_table_is_explained(tmp_path, capsys):
+    code, out = check(tmp_path, capsys, jobs=GOOD + "cover_letter_in_body = false\n")
+    assert code == 1
+    assert "'cover_letter_in_body' is written below [required]" in out
+    assert "move it above the first [table] line" in out
