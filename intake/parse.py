@@ -67,7 +67,7 @@ def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
     name = None
     for display, addr in getaddresses([str(v) for v in (message.get_all("From") or [])[:1]]):
         name = _decode(display).strip().strip('"') or None
-    return address, nfc(name) if name else None
+    return (nfc(name) if name else None), address
 
 
 def _decode(value: str) -> str:

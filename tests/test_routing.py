@@ -84,3 +84,8 @@ def test_mailbox_comes_from_delivered_to_else_the_posting_addresses_in_to_and_cc
     mail = parse(make_mail(to="someone@else.org", cc="omdp.finances@gmail.com"))
     assert mailboxes_of(mail, set(), True, RULES) == {"omdp.finances@gmail.com"}
     assert mailboxes_of(mail, {"omdp.direction@gmail.com"}, False, RULES) == {"omdp.direction@gmail.com"}
+
+
+def test_the_sender_is_the_applicant_address_and_the_display_name_their_name():
+    mail = parse(make_mail(sender="=?utf-8?q?Salma_Benn=C3=A2ni?= <Salma.Bennani@Example.MA>"))
+    assert (mail.sender, mail.sender_name) == ("salma.bennani@example.ma", "Salma Bennâni")
