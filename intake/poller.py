@@ -15,10 +15,18 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
-from intake.progress import Progress
-from intake.sources import imap
+from sqlalchemy import select
+
+from .app import App, open_app
+from .config import Settings
+from .errors import UserError
+from .models import MailboxState
+from .process import Summary, understand_pending
+from .progress import Progress
+from .sources import imap
+from .takein import take_in
 
 log = logging.getLogger("intake.poller")
 
@@ -36,6 +44,7 @@ class FolderResult:
     unreturnable: list[int] = field(default_factory=list)
     rescanned: bool = False
     error: str | None = None
+    complete: bool = False
 
 
 @dataclass
@@ -56,12 +65,12 @@ def source_key(mailbox: str, folder: str, uidvalidity: int, uid: int) -> str:
 
 
 class Poller:
-    """Holds what polling needs: a session factory, the store, the take-in function."""
+    """Polls mailboxes into one App's database and store. `stop` ends a poll after the
+    message in hand (set by the daemon on SIGTERM)."""
 
-    def __init__(self, sessions: Callable, store, take_in: Callable, state_model,
-                 *, stop: threading.Event | None = None, ssl_context=None,
+    def __init__(self, app: App, *, stop: threading.Event | None = None, ssl_context=None,
                  retries: int = RETRIES, backoff: float = BACKOFF_SECONDS):
-        self.sessions, self.store, self.take_in, self.State = sessions, store, take_in, state_model
+        self.app = app
         self.stop = stop or threading.Event()
         self.ssl_context, self.retries, self.backoff = ssl_context, retries, backoff
 
@@ -87,6 +96,10 @@ class Poller:
                 result.error = str(exc)
                 log.error("%s", exc)
                 break
+            except Exception as exc:  # noqa: BLE001 - a fault stays inside its mailbox
+                result.error = f"mailbox {cfg.name!r}: {type(exc).__name__}: {exc}"
+                log.error("%s", result.error, exc_info=log.isEnabledFor(logging.DEBUG))
+                break
         result.folders = list(done.values())
         _log_outcome(result)
         return result
@@ -94,53 +107,47 @@ class Poller:
     def _poll_folders(self, cfg: imap.MailboxConfig, done: dict[str, FolderResult]) -> None:
         with imap.Reader(cfg, ssl_context=self.ssl_context) as reader:
             for folder in cfg.folders:
-                if folder in done and done[folder].error is None:
+                result = done.setdefault(folder, FolderResult(folder))
+                if result.complete:
                     continue  # finished before the connection dropped
                 if self.stop.is_set():
                     return
-                done[folder] = self._poll_folder(reader, cfg.name, folder)
+                self._poll_folder(reader, cfg, result)
+                result.complete = True
 
-    def _poll_folder(self, reader: imap.Reader, mailbox: str, folder: str) -> FolderResult:
-        result = FolderResult(folder)
+    def _poll_folder(self, reader: imap.Reader, cfg, result: FolderResult) -> None:
+        folder, result.unreturnable = result.folder, []
         try:
             uidvalidity = reader.open(folder)
         except imap.FolderMissing as exc:
             log.error("%s", exc)
             result.error = str(exc)
-            return result
-        with self.sessions() as session:
-            state = self._state(session, mailbox, folder)
-            if state.uidvalidity != uidvalidity:
-                result.rescanned = state.uidvalidity is not None
-                if result.rescanned:
-                    log.warning("mailbox %r folder %r: UIDVALIDITY changed (%s -> %s): reading "
-                                "the whole folder again; messages already taken in are "
-                                "recognised", mailbox, folder, state.uidvalidity, uidvalidity)
-                state.uidvalidity, state.last_uid = uidvalidity, 0
-            uids = reader.uids_after(state.last_uid or 0)
+            return
+        with self.app.db.session() as session:
+            state, rescanned = _state(session, cfg.name, folder, uidvalidity)
+            result.rescanned |= rescanned
+            uids = reader.uids_after(state.last_uid)
             result.found = len(uids)
-            with Progress(len(uids), f"{mailbox}/{folder}") as progress:
-                self._take_in(session, reader, state, uids, result, progress)
+            with Progress(len(uids), f"{cfg.name}/{folder}") as progress:
+                self._take_in(session, reader, cfg, state, uids, result, progress)
             session.commit()
-        return result
 
-    def _take_in(self, session, reader: imap.Reader, state, uids: list[int],
+    def _take_in(self, session, reader: imap.Reader, cfg, state: MailboxState, uids: list[int],
                  result: FolderResult, progress: Progress) -> None:
         pending = 0
         for item in reader.fetch(uids):
             if isinstance(item, imap.Unreturnable):
                 log.error("mailbox %r folder %r: message UID %d could not be fetched (%s); it "
-                          "will be asked for again at the next poll", state.mailbox,
-                          state.folder, item.uid, item.reason)
+                          "will be asked for again at the next poll", cfg.name, state.folder,
+                          item.uid, item.reason)
                 result.unreturnable.append(item.uid)
             else:
-                key = source_key(state.mailbox, state.folder, state.uidvalidity, item.uid)
-                taken = self.take_in(session, self.store, item.raw, mailbox=state.mailbox,
-                                     received_at=item.internaldate, source_key=key)
-                if _is_new(taken):
-                    result.new += 1
-                else:
-                    result.known += 1
+                taken = take_in(session, self.app.store, item.raw, mailbox=cfg.receives_for,
+                                received_at=item.internaldate,
+                                source_key=source_key(cfg.name, state.folder, state.uidvalidity,
+                                                      item.uid))
+                result.new += taken.new_message
+                result.known += not taken.new_message
                 if not result.unreturnable:  # never move the watermark past a missing one
                     state.last_uid = item.uid
             progress.advance()
@@ -151,19 +158,21 @@ class Poller:
             if self.stop.is_set():
                 return  # stop after the message in hand; the caller commits
 
-    def _state(self, session, mailbox: str, folder: str):
-        state = session.query(self.State).filter_by(mailbox=mailbox, folder=folder).one_or_none()
-        if state is None:
-            state = self.State(mailbox=mailbox, folder=folder, uidvalidity=None, last_uid=0)
-            session.add(state)
-        return state
 
-
-def _is_new(taken) -> bool:
-    for name in ("is_new", "new", "created"):
-        if hasattr(taken, name):
-            return bool(getattr(taken, name))
-    return bool(taken)
+def _state(session, mailbox: str, folder: str, uidvalidity: int) -> tuple[MailboxState, bool]:
+    """The folder's state row, reset when UIDVALIDITY changed; (state, re-scan needed)."""
+    state = session.scalar(select(MailboxState).filter_by(mailbox=mailbox, folder=folder))
+    if state is None:
+        state = MailboxState(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0)
+        session.add(state)
+        return state, False
+    if state.uidvalidity == uidvalidity:
+        return state, False
+    log.warning("mailbox %r folder %r: UIDVALIDITY changed (%s -> %s): reading the whole folder "
+                "again; messages already taken in are recognised", mailbox, folder,
+                state.uidvalidity, uidvalidity)
+    state.uidvalidity, state.last_uid = uidvalidity, 0
+    return state, True
 
 
 def _log_outcome(result: MailboxResult) -> None:
@@ -187,3 +196,32 @@ def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig]) -> l
         results.append(poller.poll(cfg))
         log.debug("mailbox %r polled in %.1f s", cfg.name, time.monotonic() - started)
     return results
+
+
+def poll_all(settings: Settings, *, stop: threading.Event | None = None,
+             ssl_context=None) -> int:
+    """`intake poll --once`: every mailbox once, then understand what came in. Exit code:
+    0 all well, 1 a mailbox or a message had a problem (logged), 2 nothing to poll."""
+    if not settings.mailboxes:
+        raise UserError("no mailbox to poll: add a [[mailboxes]] entry to the config file "
+                        "(see config.example.toml and docs/mailboxes.md)")
+    app = open_app(settings)
+    try:
+        results, summary = poll_and_understand(app, stop=stop, ssl_context=ssl_context)
+    finally:
+        app.close()
+    return 0 if all(r.ok for r in results) and not summary.failed else 1
+
+
+def poll_and_understand(app: App, *, stop: threading.Event | None = None, ssl_context=None
+                        ) -> tuple[list[MailboxResult], Summary]:
+    poller = Poller(app, stop=stop, ssl_context=ssl_context)
+    results = poll_mailboxes(poller, app.settings.mailboxes)
+    summary = Summary()
+    if not poller.stop.is_set():
+        understand_pending(app.db, app.store, app.rules, app.own_addresses, summary)
+    new = sum(f.new for r in results for f in r.folders)
+    outcomes = ", ".join(f"{n} {k}" for k, n in sorted(summary.outcomes.items())) or "nothing"
+    log.info("poll done: %d mailbox(es), %d new message(s); understood: %s", len(results), new,
+             outcomes)
+    return results, summary

@@ -36,6 +36,8 @@ from typing import Iterable, Iterator
 import pytest
 from imapclient import IMAPClient
 
+from intake.config import MailboxConfig
+
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
 
@@ -44,22 +46,6 @@ DOVEADM = "/usr/bin/doveadm"
 class ImapUser:
     name: str
     password: str
-
-
-@dataclass
-class ImapMailbox:
-    """A mailbox config with the attributes intake.sources.imap.connect reads."""
-
-    name: str
-    host: str
-    port: int
-    username: str
-    password_env: str
-    security: str = "none"
-    auth: str = "password"
-    oauth2_token_env: str | None = None
-    folders: list[str] = field(default_factory=lambda: ["INBOX"])
-    address: str | None = None
 
 
 def _free_port() -> int:
@@ -123,6 +109,7 @@ ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_verbose = yes
+auth_failure_delay = 0
 shutdown_clients = yes
 auth_mechanisms = plain login xoauth2 oauthbearer
 {users}
@@ -143,6 +130,11 @@ userdb {{
   args = uid={mail_user} gid={mail_group} home={root}/mail/%u
 }}
 mail_location = maildir:~/Maildir
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -296,17 +288,17 @@ class Dovecot:
         return ssl.create_default_context(cafile=str(self.root / "cert.pem"))
 
     def mailbox(self, user: ImapUser, *, security: str = "none", folders: Iterable[str] = ("INBOX",),
-                name: str | None = None, monkeypatch=None) -> ImapMailbox:
-        """A mailbox config for `user`; its password is put in an environment variable."""
+                name: str | None = None, monkeypatch=None) -> MailboxConfig:
+        """A [[mailboxes]] entry for `user`; its password is put in an environment variable."""
         env = f"INTAKE_TEST_PW_{user.name.upper()}"
         if monkeypatch is not None:
             monkeypatch.setenv(env, user.password)
         else:
             os.environ[env] = user.password
         port = self.imaps_port if security == "ssl" else self.imap_port
-        return ImapMailbox(name=name or user.name, host=self.host, port=port, username=user.name,
-                           password_env=env, security=security, folders=list(folders),
-                           address=f"{user.name}@example.org")
+        return MailboxConfig(name=name or user.name, host=self.host, port=port,
+                             username=user.name, password_env=env, security=security,
+                             folders=list(folders), address=f"{user.name}@example.org")
 
     # -- mail ----------------------------------------------------------------------------------
     def create_folder(self, user: ImapUser, folder: str) -> None:
@@ -337,6 +329,13 @@ class Dovecot:
                     batch = []
             if batch:
                 c.multiappend(folder, batch)
+
+    def delete_message(self, user: ImapUser, folder: str, uid: int) -> None:
+        """Delete and expunge one message, as a person reading the mailbox would."""
+        with self._session(user) as c:
+            c.select_folder(folder)
+            c.delete_messages([uid])
+            c.expunge()
 
     def set_flags(self, user: ImapUser, folder: str, uids: Iterable[int],
                   flags: Iterable[bytes | str]) -> None:
@@ -466,3 +465,19 @@ def make_message(n: int = 1, *, subject: str | None = None, message_id: str | No
         "",
     ]
     return "\r\n".join(lines).encode()
+
+
+def write_config(path: Path, mailboxes: Iterable[MailboxConfig], *, db_url: str, data_dir: Path,
+                 rules_dir: Path, poll_interval_seconds: int = 300) -> Path:
+    """A config.toml for `intake` commands run as child processes in tests."""
+    def value(v) -> str:
+        return json.dumps(v)  # JSON strings, numbers and lists are valid TOML values
+
+    lines = [f"[database]\nurl = {value(db_url)}\n",
+             f"[storage]\ndata_dir = {value(str(data_dir))}\nrules_dir = {value(str(rules_dir))}\n",
+             f"[schedule]\npoll_interval_seconds = {poll_interval_seconds}\n"]
+    for box in mailboxes:
+        entries = box.model_dump(exclude_none=True)
+        lines.append("[[mailboxes]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in entries.items()))
+    path.write_text("\n".join(lines))
+    return path
