@@ -1,0 +1,214 @@
+"""`intake run`: poll on schedule, send the nightly report, follow rules edits, stop cleanly.
+
+Jobs run in an APScheduler BackgroundScheduler while the main thread waits for SIGTERM/SIGINT;
+a signal sets the stop event, the poll in progress ends after the message in hand, and the
+scheduler is shut down waiting for it. One daemon per database: a second `intake run` on the
+same database refuses to start (a file lock beside a SQLite database, a PostgreSQL advisory
+lock otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .app import App, open_app
+from .config import Settings
+from .errors import UserError
+from .instance import single_instance
+from .poller import Poller, poll_mailboxes
+from .process import Summary, understand_pending
+from .rules import check_rules
+
+log = logging.getLogger("intake.daemon")
+
+RULES_CHECK_SECONDS = 15
+MAX_BACKOFF_SECONDS = 3600
+
+
+class Daemon:
+    def __init__(self, app: App, stop: threading.Event | None = None, ssl_context=None):
+        self.app, self.settings = app, app.settings
+        self.stop = stop or threading.Event()
+        self.poller = Poller(app, stop=self.stop, ssl_context=ssl_context)
+        self.rules = RulesWatcher(app)
+        self.backoff = MailboxBackoff(self.settings.schedule.poll_interval_seconds)
+
+    def poll(self) -> None:
+        """The poll job: due mailboxes, then understanding of what came in."""
+        self.rules.reload_if_changed()
+        due = [m for m in self.settings.mailboxes if self.backoff.due(m.name)]
+        for result in poll_mailboxes(self.poller, due):
+            self.backoff.record(result.mailbox, failed=result.error is not None)
+        if not self.stop.is_set():
+            summary = understand_pending(self.app.db, self.app.store, self.app.rules,
+                                         self.app.own_addresses, Summary())
+            if summary.outcomes:
+                log.info("understood: %s", ", ".join(f"{n} {k}" for k, n in
+                                                     sorted(summary.outcomes.items())))
+
+    def nightly_report(self) -> None:
+        try:
+            send_nightly(self.app)
+        except Exception as exc:  # noqa: BLE001 - the daemon goes on; the report says why
+            log.error("nightly report not sent: %s: %s", type(exc).__name__, exc)
+
+    def scheduler(self) -> BackgroundScheduler:
+        schedule = self.settings.schedule
+        scheduler = BackgroundScheduler(timezone=schedule.timezone,
+                                        job_defaults={"coalesce": True, "max_instances": 1,
+                                                      "misfire_grace_time": 3600})
+        scheduler.add_job(_logged(self.poll, "poll"), IntervalTrigger(
+            seconds=schedule.poll_interval_seconds), id="poll", name="poll",
+            next_run_time=datetime.now(timezone.utc))
+        hour, minute = (int(x) for x in schedule.report_time.split(":"))
+        scheduler.add_job(_logged(self.nightly_report, "nightly report"),
+                          CronTrigger(hour=hour, minute=minute, timezone=schedule.timezone),
+                          id="report", name="nightly report")
+        scheduler.add_job(_logged(self.rules.reload_if_changed, "rules check"),
+                          IntervalTrigger(seconds=RULES_CHECK_SECONDS), id="rules",
+                          name="rules check")
+        return scheduler
+
+
+def run(settings: Settings, *, stop: threading.Event | None = None, ssl_context=None) -> int:
+    """`intake run`. Returns the exit code once stopped by SIGTERM/SIGINT (or `stop`)."""
+    if not settings.mailboxes:
+        raise UserError("nothing to run: add a [[mailboxes]] entry to the config file "
+                        "(see config.example.toml and docs/mailboxes.md)")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app = open_app(settings)
+    try:
+        with single_instance(app.db.engine):
+            daemon = Daemon(app, stop, ssl_context)
+            _on_signals(daemon.stop)
+            scheduler = daemon.scheduler()
+            scheduler.start()
+            log.info("intake run: polling %d mailbox(es) every %d s; report at %s %s; "
+                     "pid %d", len(settings.mailboxes), settings.schedule.poll_interval_seconds,
+                     settings.schedule.report_time, settings.schedule.timezone, os.getpid())
+            while not daemon.stop.wait(1):
+                pass
+            log.info("stopping: finishing the message in hand")
+            scheduler.shutdown(wait=True)
+            log.info("stopped cleanly")
+    finally:
+        app.close()
+    return 0
+
+
+class RulesWatcher:
+    """Reloads the rules when a file in the rules folder changes; an invalid edit is logged
+    and the last good rules stay in force."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.seen = self.fingerprint()
+        self.lock = threading.Lock()
+
+    def fingerprint(self) -> tuple:
+        folder = self.app.settings.rules_dir
+        try:
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                for p in folder.glob("*.toml")))
+        except OSError:
+            return ()
+
+    def reload_if_changed(self) -> bool:
+        with self.lock:
+            now = self.fingerprint()
+            if now == self.seen:
+                return False
+            self.seen = now
+            try:
+                ruleset = check_rules(self.app.settings.rules_dir)
+            except UserError as exc:
+                log.error("rules not reloaded: %s; the last good rules stay in force", exc)
+                return False
+            if ruleset.errors:
+                for problem in ruleset.errors:
+                    log.error("rules not reloaded: %s", problem)
+                log.error("the last good rules stay in force until the files are fixed "
+                          "(`intake rules check` lists the problems)")
+                return False
+            self.app.rules = ruleset
+            log.info("rules reloaded: %d posting(s); `intake reprocess` applies them to mail "
+                     "already taken in", len(ruleset.postings))
+            return True
+
+
+class MailboxBackoff:
+    """A mailbox that failed is polled again after 1, 2, 4 ... poll intervals (at most an
+    hour), so a wrong password is not hammered; one success resets it."""
+
+    def __init__(self, interval: float, clock=time.monotonic):
+        self.interval, self.clock = interval, clock
+        self.failures: dict[str, int] = {}
+        self.not_before: dict[str, float] = {}
+
+    def due(self, mailbox: str) -> bool:
+        return self.clock() >= self.not_before.get(mailbox, 0.0)
+
+    def record(self, mailbox: str, *, failed: bool) -> None:
+        if not failed:
+            self.failures.pop(mailbox, None)
+            self.not_before.pop(mailbox, None)
+            return
+        n = self.failures[mailbox] = self.failures.get(mailbox, 0) + 1
+        wait = min(self.interval * (2 ** (n - 1) - 1), MAX_BACKOFF_SECONDS)
+        self.not_before[mailbox] = self.clock() + wait
+        if wait:
+            log.warning("mailbox %r failed %d times in a row: next try in %.0f s", mailbox, n,
+                        wait + self.interval)
+
+
+def send_nightly(app: App) -> None:
+    """The nightly report: `intake.reports.send_nightly(settings)` when the reports package
+    provides it, else the same path as `intake report --send`."""
+    from . import reports
+
+    hook = getattr(reports, "send_nightly", None)
+    if hook is not None:
+        hook(app.settings)
+        return
+    if not app.settings.report.recipients:
+        log.warning("nightly report skipped: no [report] recipients in the config")
+        return
+    from .reports.build import build_report
+    from .reports.deliver import send_and_record
+
+    with app.db.session() as session:
+        data = build_report(session, app.rules, data_dir=app.settings.data_dir, posting_id=None,
+                            report_timezone=app.settings.schedule.timezone)
+    send_and_record(app, data)
+
+
+def _logged(job, name: str):
+    def run_job() -> None:
+        try:
+            job()
+        except Exception as exc:  # noqa: BLE001 - one failed run must not end the daemon
+            log.error("%s failed: %s: %s", name, type(exc).__name__, exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
+    run_job.__name__ = name
+    return run_job
+
+
+def _on_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # tests drive `stop` directly
+
+    def handler(signum, _frame) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

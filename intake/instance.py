@@ -1,0 +1,75 @@
+"""One `intake run` per database: a second daemon refuses to start with a clear message.
+
+SQLite: an exclusive lock on a file beside the database (released by the kernel when the
+process dies, even by SIGKILL). PostgreSQL: a session advisory lock held on a dedicated
+connection (released when the connection closes). Other databases: a warning, no lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from .errors import UserError
+
+log = logging.getLogger("intake.daemon")
+
+ADVISORY_LOCK_KEY = 748_202  # 748_201 is the migration lock (db.py)
+
+
+@contextmanager
+def single_instance(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "sqlite":
+        with _file_lock(engine.url.database):
+            yield
+    elif engine.dialect.name == "postgresql":
+        with _advisory_lock(engine):
+            yield
+    else:
+        log.warning("no single-instance guarantee on %s: do not start two `intake run` on "
+                    "this database", engine.dialect.name)
+        yield
+
+
+def _refuse(where: str, holder: str) -> UserError:
+    return UserError(f"another `intake run` is already running on {where}{holder}; stop it "
+                     "first (only one daemon may poll into one database)")
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    if not database or database == ":memory:":
+        yield
+        return
+    path = Path(f"{database}.run-lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            raise _refuse(f"the database {database}", f" (pid {holder})" if holder else "")
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def _advisory_lock(engine: Engine) -> Iterator[None]:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        if not got:
+            raise _refuse(f"the database {engine.url.render_as_string(hide_password=True)}", "")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
