@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 
@@ -164,3 +165,19 @@ def test_xoauth2_logs_in_with_the_token_from_the_environment(dovecot, imap_user,
     monkeypatch.setenv("INTAKE_TEST_TOKEN", dovecot.oauth2_token(imap_user, valid_for=-60))
     with pytest.raises(imap.LoginRefused, match="INTAKE_TEST_TOKEN"):
         imap.connect(cfg)  # an expired token
+
+
+def test_an_oauth2_token_file_is_read_at_each_connection(dovecot, imap_user, monkeypatch,
+                                                          tmp_path):
+    token = tmp_path / "token"
+    base = dovecot.mailbox(imap_user, monkeypatch=monkeypatch).model_dump()
+    cfg = SimpleNamespace(**{**base, "auth": "xoauth2", "password_env": None},
+                          oauth2_token_file=str(token))
+
+    with pytest.raises(imap.ConfigProblem, match="cannot read oauth2_token_file"):
+        imap.connect(cfg)
+    token.write_text(dovecot.oauth2_token(imap_user, valid_for=-60))
+    with pytest.raises(imap.LoginRefused):
+        imap.connect(cfg)
+    token.write_text(dovecot.oauth2_token(imap_user) + "\n")  # a refresher replaced it
+    imap.close(imap.connect(cfg))

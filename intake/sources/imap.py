@@ -13,6 +13,7 @@ import os
 import ssl
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
 from imapclient import IMAPClient
@@ -96,6 +97,22 @@ def _secret(cfg: MailboxConfig, attribute: str, what: str) -> str:
     return value
 
 
+def _oauth2_token(cfg: MailboxConfig) -> str:
+    """From oauth2_token_file when the config has one (re-read at every connection, so a
+    refresher can replace it while `intake run` goes on), else from oauth2_token_env."""
+    path = getattr(cfg, "oauth2_token_file", None)
+    if not path:
+        return _secret(cfg, "oauth2_token_env", "OAuth2 access token")
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigProblem(f"mailbox {cfg.name!r}: cannot read oauth2_token_file {path}: "
+                            f"{exc.strerror}") from exc
+    if not token:
+        raise ConfigProblem(f"mailbox {cfg.name!r}: oauth2_token_file {path} is empty")
+    return token
+
+
 def connect(cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None,
             timeout: float = 60) -> IMAPClient:
     """An authenticated IMAPClient for `cfg`, or a clear ImapError."""
@@ -110,7 +127,7 @@ def connect(cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None,
     auth = getattr(cfg, "auth", "password") or "password"
     if auth not in ("password", "xoauth2"):
         raise ConfigProblem(f"mailbox {cfg.name!r}: auth = {auth!r} is not password or xoauth2")
-    secret = (_secret(cfg, "oauth2_token_env", "OAuth2 access token") if auth == "xoauth2"
+    secret = (_oauth2_token(cfg) if auth == "xoauth2"
               else _secret(cfg, "password_env", "password"))
     context = ssl_context or ssl.create_default_context()
     where = f"mailbox {cfg.name!r} ({cfg.host}:{cfg.port}, {security})"
