@@ -24,8 +24,7 @@ from .app import App, open_app
 from .config import Settings
 from .errors import UserError
 from .instance import single_instance
-from .poller import Poller, poll_mailboxes
-from .process import Summary, understand_pending
+from .poller import Poller, poll_mailboxes, understand
 from .rules import check_rules
 
 log = logging.getLogger("intake.daemon")
@@ -48,12 +47,10 @@ class Daemon:
         due = [m for m in self.settings.mailboxes if self.backoff.due(m.name)]
         for result in poll_mailboxes(self.poller, due):
             self.backoff.record(result.mailbox, failed=result.error is not None)
-        if not self.stop.is_set():
-            summary = understand_pending(self.app.db, self.app.store, self.app.rules,
-                                         self.app.own_addresses, Summary())
-            if summary.outcomes:
-                log.info("understood: %s", ", ".join(f"{n} {k}" for k, n in
-                                                     sorted(summary.outcomes.items())))
+        summary = understand(self.app, self.stop)
+        if summary.outcomes:
+            log.info("understood: %s", ", ".join(f"{n} {k}" for k, n in
+                                                 sorted(summary.outcomes.items())))
 
     def nightly_report(self) -> None:
         try:

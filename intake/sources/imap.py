@@ -49,6 +49,10 @@ class LoginRefused(ImapError):
     pass
 
 
+class TlsRefused(ImapError):
+    """The server's certificate is not trusted: retrying will not help."""
+
+
 class FolderMissing(ImapError):
     pass
 
@@ -137,6 +141,10 @@ def connect(cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None,
         client.normalise_times = False
         if security == "starttls":
             client.starttls(context)
+    except ssl.SSLCertVerificationError as exc:
+        raise TlsRefused(f"{where}: the server's certificate is not trusted "
+                         f"({exc.verify_message}); check host and port, or the server's "
+                         f"certificate") from exc
     except ssl.SSLError as exc:
         raise ConnectionLost(f"{where}: TLS failed: {exc}") from exc
     except CONNECTION_ERRORS as exc:
@@ -154,9 +162,15 @@ def connect(cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None,
         close(client)
         raise LoginRefused(f"{where}: the server refused the login of {cfg.username!r}: "
                            f"{_text(exc)}; check the username and the secret in "
-                           f"${cfg.oauth2_token_env if auth == 'xoauth2' else cfg.password_env}"
-                           ) from exc
+                           f"{_secret_source(cfg, auth)}") from exc
     return client
+
+
+def _secret_source(cfg: MailboxConfig, auth: str) -> str:
+    if auth != "xoauth2":
+        return f"${cfg.password_env}"
+    path = getattr(cfg, "oauth2_token_file", None)
+    return f"oauth2_token_file {path}" if path else f"${cfg.oauth2_token_env}"
 
 
 class Reader:
