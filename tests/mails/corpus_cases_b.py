@@ -25,6 +25,8 @@ REDA = Person("Reda Fikri", "reda.fikri@gmail.com", "+212 6 73 59 42 06", female
 ASMAA = Person("Asmaa Zahraoui", "asmaa.zahraoui@gmail.com", "+212 6 74 60 53 17")
 MOUAD = Person("Mouad Cherkaoui", "mouad.cherkaoui@gmail.com", "+212 6 75 71 64 28", female=False)
 WIAM = Person("Wiam Benslimane", "wiam.benslimane@outlook.fr", "+212 6 76 82 75 39", "Ben Slimane")
+OTHMANE = Person("Othmane Guessous", "Othmane.Guessous@gmail.com", "+212 6 77 93 86 40", female=False)
+HICHAM = Person("Hicham Sbai", "hicham.sbai@gmail.com", "+212 6 61 40 51 62", female=False)
 OMP = Person("Observatoire Marocain des Prisons", OMP2)
 
 
@@ -40,7 +42,22 @@ def cases_b() -> list[Case]:
     wiam_first = application("b17-late-followup-first", B, WIAM, at(2026, 5, 3, 22, 41, 30), [
         ("CV_Wiam_Benslimane.pdf", cv_pdf(WIAM, refs_in_cv=2, start=2)),
         ("Lettre de motivation.pdf", letter_pdf(WIAM, B, "3 mai 2026"))], client="outlook")
+    othmane_docs = full_set(OTHMANE, "30 avril 2026", 1)
+    othmane_first = application("b23-resend-first", B, OTHMANE, at(2026, 4, 30, 10, 0, 0), othmane_docs)
+    othmane_again = application(
+        "b24-resend-same-documents", B, Person(OTHMANE.name, OTHMANE.email.lower()), at(2026, 4, 30, 18, 42, 7),
+        othmane_docs, subject="Re: " + SUBJECT[B], in_reply_to=othmane_first.msgid,
+        body="Bonjour,\n\nJe me permets de renvoyer mon dossier, je ne suis pas sûr que le premier envoi soit parti.\n\n"
+             "Cordialement,\nOthmane Guessous\n\nLe jeu. 30 avr. 2026 à 10:00, Othmane Guessous "
+             "<Othmane.Guessous@gmail.com> a écrit :\n\n> " + short_body(OTHMANE, B).replace("\n", "\n> ") + "\n")
     return [
+        dossier(othmane_first, B, "First sending of a complete application (mixed-case address)."),
+        dossier(othmane_again, B, "The same documents sent again the same day from the lower-case address, quoting\n"
+                                  "the first mail: same dossier, two messages, each document counted once."),
+        dossier(application("b25-same-sender-two-postings", B, HICHAM, at(2026, 4, 25, 12, 12, 12), [
+            ("CV Hicham Sbai 2026.pdf", cv_pdf(HICHAM, refs_in_cv=3, start=3)),
+            ("Lettre de motivation.docx", letter_docx(HICHAM, B, "25 avril 2026"))]), B,
+            "The 2025 consultant applies to the 2026 post: a second dossier for the same address."),
         dossier(application("b01-complete", B, MERYEM, at(2026, 4, 27, 11, 2, 13), full_set(MERYEM, "27 avril 2026")),
                 B, "Complete on time: CV, letter, references document naming three referees."),
         dossier(application("b02-on-time-by-a-second", B, ZAKARIA, at(2026, 5, 4, 15, 59, 59),
@@ -155,4 +172,6 @@ def dossiers_b() -> list[Dossier]:
         Dossier(B, "asmaa.zahraoui@gmail.com", "complete", 1, full),
         Dossier(B, "mouad.cherkaoui@gmail.com", "complete", 2, full),
         Dossier(B, "wiam.benslimane@outlook.fr", "incomplete", 2, full, ["references"]),
+        Dossier(B, "othmane.guessous@gmail.com", "complete", 2, full),
+        Dossier(B, "hicham.sbai@gmail.com", "complete", 1, full),
     ]
