@@ -1,0 +1,50 @@
+"""The report as CSV for Excel with a French locale: UTF-8 with BOM, ';' separators.
+
+One row per dossier. The same row layout (without the posting columns) fills the XLSX sheets.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from intake.reports.view import Dossier, Report
+
+POSTING_COLUMNS = ("réf. de l'offre", "offre")
+DOSSIER_COLUMNS = ("statut", "nom", "adresse", "premier message", "dernier message",
+                   "messages", "pièces reçues", "pièces manquantes", "retard", "à vérifier",
+                   "nouveau", "fichiers")
+
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def dossier_cells(d: Dossier) -> list:
+    """A dossier as spreadsheet cells, in the order of DOSSIER_COLUMNS."""
+    return [
+        d.status_label, d.name, d.applicant, d.first_received, d.last_received, d.messages,
+        d.pieces, ", ".join(d.missing), d.late,
+        " ; ".join(f"{r.file} : {r.reason}" for r in d.needs_review),
+        "oui" if d.is_new else "non",
+        "\n".join(f"{doc.file} ({doc.pieces}) : {doc.stored_as}" for doc in d.documents),
+    ]
+
+
+def dossier_rows(view: Report) -> list[list]:
+    """Every dossier of every posting, with the posting's id and title first."""
+    return [[p.id, p.title, *dossier_cells(d)] for p in view.postings for d in p.dossiers]
+
+
+def neutralise(value):
+    """Keep text that looks like a formula (=, +, -, @) from being run by a spreadsheet."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def render_csv(view: Report) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(POSTING_COLUMNS + DOSSIER_COLUMNS)
+    for row in dossier_rows(view):
+        writer.writerow([neutralise(cell) for cell in row])
+    return out.getvalue().encode("utf-8-sig")
