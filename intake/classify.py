@@ -16,7 +16,7 @@ from .vocabulary import PieceVocab, normalise, normalise_filename, phrase_patter
 BODY = "corps du message"
 REFERENCES = "references"
 COVER_LETTER = "cover_letter"
-BODY_LETTER_MIN_WORDS = 80
+BODY_LETTER_MIN_WORDS = 50  # Arabic letters are dense: 76 words make a full letter
 HEADING_EXTRA_WORDS = 3   # a heading line is its phrase plus at most this many words
 TITLE_LINES = 4           # a heading among the first lines is the document's title
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
