@@ -122,7 +122,8 @@ def _problem_of(filename: str, ctx: Context) -> str | None:
 
 
 def _finding(finding) -> dict:
-    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence}
+    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence,
+            "referees": list(getattr(finding, "referees", ()) or ())}
 
 
 def _suffix(filename: str) -> str:

@@ -115,17 +115,26 @@ def test_precedence_flag_over_environment_over_file_over_default(tmp_path):
 
 
 def test_reprocess_after_a_rules_edit_reroutes_stored_mail(tmp_path):
+    """An admin fixes a subject line; `intake reprocess` sorts the mail already received."""
+    import json
+    import shutil
+
     rules = tmp_path / "rules"
-    rules.mkdir()
-    source = (REPO / "rules" / "omp-dialogue-detenus-2026.toml").read_text(encoding="utf-8")
-    (rules / "omp-dialogue-detenus-2026.toml").write_text(source.replace("Candidature_chargé(e) de projet_OMP", "Autre chose"), encoding="utf-8")
+    shutil.copytree(REPO / "rules", rules)
+    posting = rules / "omp-dialogue-detenus-2026.toml"
+    source = posting.read_text(encoding="utf-8")
+    posting.write_text(source.replace('subject = "Candidature_chargé(e) de projet_OMP"', 'subject = "Autre chose"'), encoding="utf-8")
     base = ["--rules", str(rules), "--data-dir", str(tmp_path / "data")]
     assert run(*base, "ingest", str(SAMPLE)).returncode == 0
-    before = run(*base, "report", "--format", "json").stdout
-    (rules / "omp-dialogue-detenus-2026.toml").write_text(source, encoding="utf-8")
+
+    def dossiers():
+        report = json.loads(run(*base, "report", "--posting", "omp-dialogue-detenus-2026", "--format", "json").stdout)
+        return report["postings"][0]["dossiers"], report["unmatched"]
+
+    before, unmatched_before = dossiers()
+    assert before == [] and len(unmatched_before) == 7
+    posting.write_text(source, encoding="utf-8")
     done = run(*base, "reprocess")
     assert done.returncode == 0, done.stderr
-    import json
-    counts_before = json.loads(before)["postings"][0]["counts"]
-    counts_after = json.loads(run(*base, "report", "--format", "json").stdout)["postings"][0]["counts"]
-    assert sum(counts_after.values()) > sum(counts_before.values())
+    after, unmatched_after = dossiers()
+    assert len(after) == 6 and unmatched_after == []
