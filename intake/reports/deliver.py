@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from intake.reports import words
-from intake.reports.render import render
+from intake.reports.render import render_many
 from intake.reports.view import build_view
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def send_report(report: dict, smtp: SmtpSettings, recipients: list[str],
                 data_dir: str | os.PathLike, *, attempts: int = 4, backoff: float = 30.0,
                 sleep: Callable[[float], None] = time.sleep) -> DeliveryResult:
     """Save a copy, then mail the report. Raises SmtpConfigError for unusable settings."""
-    parts = {fmt: render(report, fmt) for fmt in ("text", "html", "xlsx", "csv")}
+    parts = render_many(report, ("text", "html", "xlsx", "csv"))
     result = DeliveryResult(False, all_recipients(report, recipients))
     try:
         result.saved = save_copy(report, data_dir, parts)

@@ -6,7 +6,9 @@ so the wording is decided once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from intake.reports import words
 
@@ -34,6 +36,8 @@ class Dossier:
     status_label: str
     first_received: str
     last_received: str
+    first_at: datetime | None  # local time, naive: for spreadsheets
+    last_at: datetime | None
     messages: int
     pieces: str
     missing: list[str]
@@ -70,6 +74,7 @@ class Mail:
     subject: str
     received: str
     reason: str
+    received_at: datetime | None = None  # local time, naive: for spreadsheets
 
 
 @dataclass
@@ -95,17 +100,25 @@ class Report:
     totals: dict[str, int]
 
 
-def file_link(data_dir: str | None, stored_as: str | None) -> str:
-    """A file:// link to a stored file, or '' when the data directory is not absolute."""
-    if not data_dir or not stored_as or not PurePosixPath(data_dir).is_absolute():
+def dir_uri(data_dir: str | None) -> str:
+    """The file:// address of the data directory, or '' when it is not an absolute path."""
+    if not data_dir or not PurePosixPath(data_dir).is_absolute():
         return ""
-    return (PurePosixPath(data_dir) / stored_as).as_uri()
+    return PurePosixPath(data_dir).as_uri().rstrip("/")
+
+
+def file_link(base_uri: str, stored_as: str | None) -> str:
+    """A file:// link to a stored file (relative to the data directory), or ''."""
+    if not base_uri or not stored_as:
+        return ""
+    return f"{base_uri}/{quote(stored_as, safe='/')}"
 
 
 def build_view(report: dict) -> Report:
     tz = report.get("timezone") or "Africa/Casablanca"
     data_dir = report.get("data_dir") or ""
-    postings = [_posting(p, tz, data_dir) for p in report.get("postings", [])]
+    base_uri = dir_uri(data_dir)
+    postings = [_posting(p, tz, base_uri) for p in report.get("postings", [])]
     totals = {key: sum(p.counts.get(key, 0) for p in postings)
               for key in ("complete", "incomplete", "late")}
     totals["new"] = sum(len(p.new) for p in postings)
@@ -119,16 +132,16 @@ def build_view(report: dict) -> Report:
         unmatched=[_mail(m, tz, m.get("reason", "")) for m in report.get("unmatched", [])],
         ignored=[_mail(m, tz, words.reason_label(m.get("reason", "")))
                  for m in report.get("ignored", [])],
-        failed=[_failed(f, data_dir) for f in report.get("failed", [])],
+        failed=[_failed(f, base_uri) for f in report.get("failed", [])],
         totals=totals,
     )
 
 
-def _posting(p: dict, tz: str, data_dir: str) -> Posting:
+def _posting(p: dict, tz: str, base_uri: str) -> Posting:
     ptz = p.get("timezone") or tz
     labels = p.get("labels") or {}
     required = p.get("required") or {}
-    dossiers = [_dossier(d, tz, data_dir, labels, required) for d in p.get("dossiers", [])]
+    dossiers = [_dossier(d, tz, base_uri, labels, required) for d in p.get("dossiers", [])]
     view = Posting(
         id=p["id"], title=p.get("title") or p["id"], organisation=p.get("organisation") or "",
         deadline=words.long_datetime(p["deadline"], ptz) if p.get("deadline") else "aucune",
@@ -148,14 +161,16 @@ def _posting(p: dict, tz: str, data_dir: str) -> Posting:
     return view
 
 
-def _dossier(d: dict, tz: str, data_dir: str, labels: dict, required: dict) -> Dossier:
+def _dossier(d: dict, tz: str, base_uri: str, labels: dict, required: dict) -> Dossier:
     status = d.get("status", "incomplete")
     pieces = d.get("pieces") or {}
+    first, last = (words.to_local(d.get(k), tz) for k in ("first_received_at",
+                                                          "last_received_at"))
     return Dossier(
         applicant=d["applicant"], name=d.get("name") or d["applicant"], status=status,
         status_label=words.status_label(status),
-        first_received=words.short_datetime(d.get("first_received_at"), tz),
-        last_received=words.short_datetime(d.get("last_received_at"), tz),
+        first_received=words.short(first), last_received=words.short(last),
+        first_at=_naive(first), last_at=_naive(last),
         messages=d.get("messages", 0),
         pieces=words.pieces_words(pieces, labels, required),
         missing=words.missing_words(d.get("missing") or [], pieces, required, labels),
@@ -168,17 +183,22 @@ def _dossier(d: dict, tz: str, data_dir: str, labels: dict, required: dict) -> D
             pieces=", ".join(words.piece_name(x, labels) for x in doc.get("pieces") or [])
             or "non classé",
             evidence=doc.get("evidence") or "", stored_as=doc.get("stored_as") or "",
-            link=file_link(data_dir, doc.get("stored_as"))) for doc in d.get("documents") or []],
+            link=file_link(base_uri, doc.get("stored_as"))) for doc in d.get("documents") or []],
     )
 
 
 def _mail(m: dict, tz: str, reason: str) -> Mail:
+    received = words.to_local(m.get("received_at"), tz)
     return Mail(message_id=m.get("message_id") or "", sender=m.get("from") or "",
-                subject=m.get("subject") or "(sans objet)",
-                received=words.short_datetime(m.get("received_at"), tz), reason=reason)
+                subject=m.get("subject") or "(sans objet)", received=words.short(received),
+                reason=reason, received_at=_naive(received))
 
 
-def _failed(f: dict, data_dir: str) -> Failed:
+def _naive(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=None) if moment else None
+
+
+def _failed(f: dict, base_uri: str) -> Failed:
     return Failed(message_id=f.get("message_id") or "", stored_as=f.get("stored_as") or "",
-                  link=file_link(data_dir, f.get("stored_as")), error=f.get("error") or "",
+                  link=file_link(base_uri, f.get("stored_as")), error=f.get("error") or "",
                   attempts=f.get("attempts", 0))

@@ -150,8 +150,13 @@ def long_date(iso: str, tz: str) -> str:
 
 def short_datetime(iso: str | None, tz: str) -> str:
     """'28/04/2026 10:12' in the given time zone ('' when absent)."""
-    moment = to_local(iso, tz)
-    return moment.strftime("%d/%m/%Y %H:%M") if moment else ""
+    return short(to_local(iso, tz))
+
+
+def short(moment: datetime | None) -> str:
+    """'28/04/2026 10:12' ('' when absent)."""
+    return f"{moment.day:02d}/{moment.month:02d}/{moment.year} {moment.hour:02d}:" \
+           f"{moment.minute:02d}" if moment else ""
 
 
 def count_words(n: int, singular: str, plural_form: str | None = None) -> str:
