@@ -1,0 +1,60 @@
+"""Messages of one (posting, applicant) -> the dossier row, evaluated afresh each time."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from .evaluate import Found, MessageFacts, evaluate
+from .models import Dossier, Message, utcnow
+from .rules import RuleSet
+
+
+def facts_of(message: Message) -> MessageFacts:
+    found, review = [], []
+    for doc in message.documents:
+        key = doc.sha256 or f"body:{message.id}"
+        found += [Found(piece=f["piece"], count=int(f.get("count", 1)), document=key, file=doc.filename)
+                  for f in doc.findings or []]
+        if doc.problem:
+            review.append((doc.filename, doc.problem))
+    return MessageFacts(message_id=message.message_id or f"(sans Message-ID, n° {message.id})",
+                        received_at=message.received_at, found=tuple(found), needs_review=tuple(review))
+
+
+def refresh(session: Session, rules: RuleSet, posting_id: str | None, applicant: str | None) -> None:
+    """Re-evaluate one dossier from its messages; remove it when no message is left."""
+    if not posting_id or not applicant:
+        return
+    messages = session.scalars(
+        select(Message).options(selectinload(Message.documents))
+        .where(Message.state == "dossier", Message.posting_id == posting_id, Message.applicant == applicant)
+        .order_by(Message.received_at, Message.id)).all()
+    posting = rules.get(posting_id)
+    row = session.scalar(select(Dossier).where(Dossier.posting_id == posting_id, Dossier.applicant == applicant))
+    if not messages or posting is None:
+        if row is not None:
+            session.delete(row)
+        return
+    verdict = evaluate(posting, [facts_of(m) for m in messages])
+    documents = [{"file": d.filename, "pieces": sorted({f["piece"] for f in d.findings or []}),
+                  "evidence": ", ".join(sorted({f.get("evidence", "") for f in d.findings or []} - {""})),
+                  "stored_as": d.stored_as, "message_id": m.message_id}
+                 for m in messages for d in m.documents]
+    stored = {"pieces": verdict.pieces, "missing": verdict.missing, "needs_review": verdict.needs_review,
+              "message_ids": verdict.message_ids, "late_by_seconds": verdict.late_by_seconds,
+              "documents": documents, "messages": len(messages)}
+    name = next((m.sender_name for m in reversed(messages) if m.sender_name), None)
+    if row is None:
+        row = Dossier(posting_id=posting_id, applicant=applicant)
+        session.add(row)
+    changed = (row.status, row.verdict) != (verdict.status, stored)
+    row.name, row.status, row.verdict = name, verdict.status, stored
+    row.first_received_at, row.last_received_at = verdict.first_received_at, verdict.last_received_at
+    if changed:
+        row.changed_at = utcnow()
+
+
+def drop_orphans(session: Session, rules: RuleSet) -> None:
+    """Dossiers of postings that no longer exist in the rules go (their messages are re-routed)."""
+    known = [p.id for p in rules.postings]
+    session.execute(delete(Dossier).where(Dossier.posting_id.not_in(known)))

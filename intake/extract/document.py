@@ -1,0 +1,38 @@
+"""The two values that travel through extraction: a file as sent, and the text read from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file as the applicant sent it (name already made safe by safe_filename)."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """Text read from one file; ``problem`` is a short French reason when it could not be read."""
+
+    text: str
+    pages: int | None
+    format: str
+    problem: str | None = None
+
+
+# The reasons shown to a recruiter in needs_review (French, short, no jargon).
+ENCRYPTED = "PDF protégé par mot de passe"
+SCAN = "scan sans texte (image seule)"
+CORRUPT = "fichier illisible ou corrompu"
+UNKNOWN = "format inconnu"
+TIMEOUT = "lecture trop longue (délai dépassé)"
+MEMORY = "fichier trop lourd à lire (mémoire dépassée)"
+IMAGE = "image (photo ou scan) : à vérifier"
+OLD_WORD = "ancien format Word (.doc) illisible"
+OLD_EXCEL = "ancien format Excel (.xls) illisible"
+BAD_FONTS = "texte du PDF illisible (polices sans correspondance)"
+ARCHIVE = "archive non ouverte"
+EMPTY = "document vide"

@@ -1,0 +1,70 @@
+"""read_text: run a reader in a child process bounded in time, memory and disk writes."""
+from __future__ import annotations
+
+import multiprocessing
+import resource
+from multiprocessing.connection import Connection
+
+from . import document as d
+from .detect import detect_format
+from .document import Attachment, DocumentText
+from .readers import NOT_READ, run_reader
+
+DEFAULT_MAX_PAGES = 8  # a CV, its references page, a letter: classification needs no more
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["intake.extract.readers"])
+
+
+def read_text(att: Attachment, *, timeout_s: float = 20, memory_mb: int = 512,
+              max_pages: int = DEFAULT_MAX_PAGES) -> DocumentText:
+    """Text of one attachment, or a DocumentText whose ``problem`` says why there is none."""
+    fmt = detect_format(att)
+    if fmt in NOT_READ:
+        return run_reader(att.data, fmt, max_pages)  # nothing to parse: no child needed
+    receiver, sender = _context.Pipe(duplex=False)
+    child = _context.Process(target=_child, args=(sender, att.data, fmt, max_pages, memory_mb,
+                                                   timeout_s), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        return _wait(child, receiver, fmt, timeout_s)
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+        child.close()
+
+
+def _wait(child, receiver: Connection, fmt: str, timeout_s: float) -> DocumentText:
+    if not receiver.poll(timeout_s):
+        return DocumentText("", None, fmt, d.TIMEOUT)
+    try:
+        return receiver.recv()
+    except (EOFError, OSError):
+        child.join(1)
+        return DocumentText("", None, fmt, d.MEMORY if child.exitcode == 3 else d.CORRUPT)
+
+
+def _child(sender: Connection, data: bytes, fmt: str, max_pages: int, memory_mb: int,
+           timeout_s: float) -> None:
+    _limit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
+    _limit(resource.RLIMIT_CPU, int(timeout_s) + 2)
+    _limit(resource.RLIMIT_FSIZE, 0)  # a reader has no business writing files
+    _limit(resource.RLIMIT_CORE, 0)
+    try:
+        result = run_reader(data, fmt, max_pages)
+        del data
+        sender.send(result)
+    except MemoryError:
+        raise SystemExit(3)
+    finally:
+        sender.close()
+
+
+def _limit(kind: int, value: int) -> None:
+    soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, hard))

@@ -1,0 +1,208 @@
+"""bytes -> ParsedMail (mail-parser for headers and bodies; every leaf part kept as a file)."""
+from __future__ import annotations
+
+import email
+import logging
+import mimetypes
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from email.message import Message as EmailMessage
+from email.policy import compat32
+from html.parser import HTMLParser
+
+import mailparser
+
+from .extract import Attachment, safe_filename
+from .headers import addresses, first_address, readable
+
+logging.getLogger("mailparser").setLevel(logging.ERROR)
+
+MAX_PARTS = 2000          # parts beyond this are not unpacked (the raw message is kept)
+MAX_DEPTH = 20            # message/rfc822 nesting followed this deep
+BODY_TYPES = ("text/plain", "text/html")
+
+
+@dataclass
+class ParsedMail:
+    subject: str
+    sender: str | None                 # address, lower-cased
+    sender_name: str | None
+    to: list[str]
+    cc: list[str]
+    headers: dict[str, list[str]]      # lower-cased names -> values (decoded where possible)
+    content_type: str
+    body: str                          # plain text of the message itself
+    attachments: list[Attachment] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def header(self, name: str) -> str:
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
+
+
+def nfc(text: str | None) -> str:
+    return unicodedata.normalize("NFC", text or "").replace("\x00", "")
+
+
+def parse(raw: bytes) -> ParsedMail:
+    raw = readable(raw)
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+        message, subject, plain, html = mail.message, mail.subject, mail.text_plain, mail.text_html
+    except Exception:  # mail-parser trips on some broken MIME; the standard library copes
+        message = email.message_from_bytes(raw, policy=compat32)
+        subject = _decode(str(message.get("Subject") or ""))
+        plain, html = _bodies(message)
+    name, address = _sender(message)
+    body = "\n".join(_texts(plain)) if plain else html_to_text("\n".join(_texts(html)))
+    parsed = ParsedMail(
+        subject=nfc(" ".join(_texts(subject))).strip(),
+        sender=address, sender_name=name,
+        to=_addresses(message, "to"), cc=_addresses(message, "cc"),
+        headers=_headers(message),
+        content_type=(message.get_content_type() or "text/plain").lower(),
+        body=nfc(body),
+    )
+    _collect_attachments(message, parsed)
+    return parsed
+
+
+def _texts(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _bodies(message: EmailMessage) -> tuple[list[str], list[str]]:
+    plain, html = [], []
+    for part in message.walk():
+        if part.is_multipart() or part.get_filename() or part.get_content_type() not in BODY_TYPES:
+            continue
+        data = part.get_payload(decode=True) or b""
+        text = data.decode(_charset(part), errors="replace")
+        (plain if part.get_content_type() == "text/plain" else html).append(text)
+    return plain, html
+
+
+def _charset(part: EmailMessage) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        "".encode(charset)
+    except LookupError:
+        return "latin-1"
+    return charset
+
+
+def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
+    address = first_address(message, "From") or first_address(message, "Sender")
+    name = None
+    for display, _ in addresses((message.get_all("From") or [])[:1]):
+        name = _decode(display).strip().strip('"') or None
+    return (nfc(name) if name else None), address
+
+
+def _decode(value: str) -> str:
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(value)))
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        return value
+
+
+def _addresses(message: EmailMessage, name: str) -> list[str]:
+    return [a.lower() for _, a in addresses(message.get_all(name) or [])]
+
+
+def _headers(message: EmailMessage) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for key, value in message.items():
+        result.setdefault(key.lower(), []).append(nfc(_decode(str(value)))[:10000])
+    return result
+
+
+def _collect_attachments(message: EmailMessage, parsed: ParsedMail) -> None:
+    """Every leaf part that is not the body text becomes an attachment (named or not)."""
+    count = 0
+    stack: list[tuple[EmailMessage, int, bool]] = [(message, 0, True)]
+    while stack:
+        part, depth, top = stack.pop()
+        count += 1
+        if count > MAX_PARTS:
+            parsed.problems.append(("(message)", f"plus de {MAX_PARTS} parties MIME : le reste n'a pas été ouvert"))
+            return
+        if part.is_multipart():
+            children = part.get_payload() if isinstance(part.get_payload(), list) else []
+            if part.get_content_type() == "message/rfc822" and depth >= MAX_DEPTH:
+                parsed.problems.append(("(message)", "messages imbriqués trop profondément : non ouverts"))
+                continue
+            for child in reversed(children):
+                if isinstance(child, EmailMessage):
+                    stack.append((child, depth + (part.get_content_type() == "message/rfc822"), top))
+            continue
+        attachment = _as_attachment(part, len(parsed.attachments) + 1)
+        if attachment is not None:
+            parsed.attachments.append(attachment)
+
+
+def _as_attachment(part: EmailMessage, number: int) -> Attachment | None:
+    ctype = (part.get_content_type() or "application/octet-stream").lower()
+    filename = _decode(part.get_filename() or "") if part.get_filename() else ""
+    disposition = (part.get_content_disposition() or "").lower()
+    if not filename and ctype in BODY_TYPES and disposition != "attachment":
+        return None  # body text, already read by mail-parser
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # broken transfer encoding: keep what is there
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    if not data:
+        return None
+    if not filename:
+        extension = mimetypes.guess_extension(ctype) or ".bin"
+        filename = f"piece-jointe-{number}{extension}"
+    return Attachment(filename=safe_filename(nfc(filename)), data=data, content_type=ctype)
+
+
+class _TextOf(HTMLParser):
+    SKIP = {"script", "style", "head"}
+    BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skipping += 1
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    if not html:
+        return ""
+    reader = _TextOf()
+    try:
+        reader.feed(html[:2_000_000])
+        reader.close()
+    except Exception:  # html.parser copes with nearly anything; never fail a message on it
+        return re.sub(r"<[^>]+>", " ", html[:2_000_000])
+    text = "".join(reader.parts)
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()

@@ -1,0 +1,97 @@
+"""ParsedMail -> the posting it applies to, or unmatched with the reason (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .parse import ParsedMail
+from .rules import Posting, RuleSet
+from .text import fold, subject_words, words
+
+APPLICATION_WORDS = ("candidature", "postuler", "je postule", "application for", "job application",
+                     "applying for", "ترشيح", "ترشح", "طلب توظيف", "طلب عمل")
+CV_NAMES = ("cv", "curriculum", "resume", "سيرة", "السيرة")
+
+
+@dataclass(frozen=True)
+class Route:
+    posting: Posting | None
+    reason: str
+
+
+def mailboxes_of(mail: ParsedMail, delivered_to: set[str], any_unknown: bool, rules: RuleSet) -> set[str]:
+    """interface.md: Delivered-To (or the IMAP account); else the posting addresses in To and Cc."""
+    boxes = set(delivered_to)
+    if any_unknown or not boxes:
+        boxes |= {a for a in mail.to + mail.cc if a in rules.addresses}
+    return boxes
+
+
+def route(mail: ParsedMail, mailboxes: set[str], rules: RuleSet) -> Route:
+    taking = [p for p in rules.postings if p.takes_mail]
+    at_box = [p for p in taking if set(p.addresses) & mailboxes]
+    # The subject decides; among postings it fits, those taking mail at this mailbox come first.
+    scored = [((p in at_box, score), p) for p in taking
+              if (score := subject_score(mail.subject, p.subjects)) is not None]
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if scored:
+        if len(scored) > 1 and scored[0][0] == scored[1][0]:
+            return Route(None, f"subject fits several postings ({scored[0][1].id}, {scored[1][1].id})")
+        return Route(scored[0][1], "subject")
+    for posting in rules.postings:
+        if not posting.takes_mail and subject_score(mail.subject, (posting.title,)) is not None:
+            return Route(None, f"names the posting {posting.id}, which takes no mail")
+    return _by_mailbox(mail, mailboxes, at_box)
+
+
+def _by_mailbox(mail: ParsedMail, mailboxes: set[str], at_box: list[Posting]) -> Route:
+    where = ", ".join(sorted(mailboxes)) or "an unknown mailbox"
+    if not looks_like_application(mail):
+        return Route(None, f"subject matches no posting and the mail does not look like an application (sent to {where})")
+    if len(at_box) == 1:
+        return Route(at_box[0], "mailbox")
+    if not at_box:
+        return Route(None, f"an application, but its subject matches no posting and no posting takes mail at {where}")
+    names = ", ".join(p.id for p in at_box)
+    return Route(None, f"an application whose subject matches no posting; {len(at_box)} postings take mail at {where} ({names})")
+
+
+def looks_like_application(mail: ParsedMail) -> bool:
+    said = fold(f"{mail.subject}\n{mail.body[:3000]}")
+    if any(word in said for word in APPLICATION_WORDS):
+        return True
+    for attachment in mail.attachments:
+        name = set(words(attachment.filename.rsplit(".", 1)[0])) | set(fold(attachment.filename).replace("_", " ").replace("-", " ").split())
+        if any(cv in name for cv in CV_NAMES):
+            return True
+    return False
+
+
+def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] | None:
+    """How well a mail subject covers one of the expected subjects; None when it does not.
+
+    Each expected word must appear (accents, case, inclusive writing and one typo tolerated);
+    one word in four may be missing. Extra words in the mail's subject are fine.
+    """
+    got = subject_words(subject)
+    if not got:
+        return None
+    best = None
+    for wanted_subject in expected:
+        wanted = list(dict.fromkeys(subject_words(wanted_subject)))
+        if not wanted:
+            continue
+        found = sum(1 for word in wanted if _present(word, got))
+        if len(wanted) - found <= len(wanted) // 4:
+            score = (found / len(wanted), found)
+            best = score if best is None or score > best else best
+    return best
+
+
+def _present(word: str, got: list[str]) -> bool:
+    if word in got:
+        return True
+    if len(word) < 5:
+        return False
+    return any(fuzz.ratio(word, other) >= 80 for other in got if abs(len(other) - len(word)) <= 2)

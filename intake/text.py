@@ -1,0 +1,49 @@
+"""Text normalisation shared by routing and rules checking (pure functions)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Reply/forward prefixes in the languages applicants use: RE:, TR:, Fwd:, Réf :, AW:, WG:, رد: ...
+_PREFIX = re.compile(
+    r"^\s*(?:(?:re|ré|rep|réf|ref|fw|fwd|tr|trs|aw|wg|sv|vs|rv|antw|r|f|رد|إعادة توجيه|توجيه)"
+    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*|\[[^\]]{0,40}\]\s*)+",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
+# Words that carry no meaning for matching a subject (French, English).
+STOPWORDS = frozenset(
+    "a au aux de des du d l la le les un une et en pour par sur the of for to an and in "
+    "mon ma mes votre vos objet subject".split()
+)
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents (NFKD), keep Arabic letters as they are."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", kept).casefold()
+
+
+def strip_prefixes(subject: str) -> str:
+    return _PREFIX.sub("", subject or "").strip()
+
+
+def _stem(word: str) -> str:
+    """Crude French plural/feminine folding so chargé·e, chargée, chargé(e), chargés match."""
+    for _ in range(2):
+        for suffix in ("es", "e", "s"):
+            if len(word) > 2 + len(suffix) and word.endswith(suffix):
+                word = word[: -len(suffix)]
+                break
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Meaningful, folded, stemmed words of a subject or title."""
+    tokens = _SEPARATORS.split(fold(text))
+    return [_stem(t) for t in tokens if t and t not in STOPWORDS and not (len(t) <= 2 and t.isalpha() and t.isascii())]
+
+
+def subject_words(subject: str) -> list[str]:
+    return words(strip_prefixes(subject))

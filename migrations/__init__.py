@@ -1,0 +1,1 @@
+"""Alembic migrations, installed as intake.migrations and applied automatically on start."""
