@@ -184,3 +184,13 @@ def test_relative_data_dir_shows_paths_without_links(report):
 def test_unknown_format_is_named():
     with pytest.raises(UnknownFormat, match="pdf.*text, json, csv, html, xlsx"):
         render(sample_report(), "pdf")
+
+
+def test_a_posting_without_dossiers_says_so_briefly(report):
+    report["postings"][2]["dossiers"] = []
+    report["postings"][2]["counts"] = {"complete": 0, "incomplete": 0, "late": 0}
+    text = render(report, "text").decode()
+    block = posting_block(text, "Territorialisation")
+    assert "Aucun dossier reçu pour cette offre." in block
+    assert "Dossiers incomplets" not in block
+    assert "Aucun dossier reçu pour cette offre." in render(report, "html").decode()

@@ -11,6 +11,7 @@ import logging
 import os
 import smtplib
 import ssl
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Protocol
 
+from intake.errors import ConfigError
 from intake.reports import words
 from intake.reports.render import render_many
 from intake.reports.view import build_view
@@ -39,7 +41,7 @@ class SmtpSettings(Protocol):
     timeout: float
 
 
-class SmtpConfigError(ValueError):
+class SmtpConfigError(ConfigError):
     """The [smtp] settings cannot work as they are; the message says what to change."""
 
 
@@ -142,6 +144,38 @@ def send_report(report: dict, smtp: SmtpSettings, recipients: list[str],
                         attempts, result.error, delay)
             sleep(delay)
     return result
+
+
+def send_and_record(app, report: dict) -> bool:
+    """Mail the report with the app's [smtp] and [report] settings; record the run.
+
+    The run is recorded at the report's generated_at, the "new since" point of the next
+    report, and counts as that point only when delivered. Config errors are recorded, then
+    raised (the command line exits 2 with the message).
+    """
+    settings = app.settings
+    try:
+        result = send_report(report, settings.smtp, settings.report.recipients,
+                             settings.data_dir)
+    except SmtpConfigError as exc:
+        _record(app, report, DeliveryResult(
+            False, all_recipients(report, settings.report.recipients), error=str(exc)))
+        raise
+    _record(app, report, result)
+    if not result.delivered:
+        print(f"report not sent: {result.error}; a copy is kept in "
+              f"{Path(settings.data_dir) / 'reports'}", file=sys.stderr)
+    return result.delivered
+
+
+def _record(app, report: dict, result: DeliveryResult) -> None:
+    from intake.models import ReportRun
+
+    with app.db.session() as session:
+        session.add(ReportRun(started_at=datetime.fromisoformat(report["generated_at"]),
+                              delivered=result.delivered, recipients=result.recipients,
+                              error=result.error))
+        session.commit()
 
 
 def _send_once(msg: EmailMessage, smtp: SmtpSettings, password: str | None,

@@ -61,11 +61,13 @@ def piece_name(piece: str, labels: dict[str, str] | None = None) -> str:
 
 def piece_label(piece: str, labels: dict[str, str] | None = None,
                 count: int | None = None, required: int | None = None) -> str:
-    """A piece in words: 'CV', or for a counted piece '1 référence sur 3'."""
+    """A piece in words: 'CV'; a counted piece: '1 référence sur 3' ('3 références' if none)."""
     name = piece_name(piece, labels)
     if required is None or required <= 1:
         return name
     have = count or 0
+    if have == 0:
+        return f"{required} {plural(name)}"
     return f"{have} {plural(name) if have >= 2 else name} sur {required}"
 
 
