@@ -162,3 +162,21 @@ def test_no_recipient_at_all_is_not_a_delivery(report, tmp_path):
         p["recipients"] = []
     result = send_report(report, SmtpTestSettings("127.0.0.1", free_port()), [], tmp_path)
     assert not result.delivered and "no recipients" in result.error
+
+
+def test_a_report_too_large_for_one_mail_is_sent_short_with_the_xlsx(report, tmp_path,
+                                                                     caplog):
+    with smtp_receiver() as rx:
+        result = send(report, SmtpTestSettings("127.0.0.1", rx.port), tmp_path,
+                      max_bytes=40_000)
+    assert result.delivered
+    msg = rx.messages[0]
+    assert len(msg.as_bytes()) < 40_000 + 30_000  # body now short; the XLSX is what it weighs
+    text = msg.get_body(("plain",)).get_content()
+    assert "RAPPORT ABRÉGÉ" in text and f"{tmp_path}/reports" in " ".join(text.split())
+    assert "attachments/" not in text, "no file lists in the short report"
+    assert [p.get_filename() for p in msg.iter_attachments()] == [
+        "candidatures-2026-04-22.xlsx"]
+    assert "sending a short report" in caplog.text
+    full = (tmp_path / "reports" / "2026-04-22T200000Z.txt").read_text()
+    assert "RAPPORT ABRÉGÉ" not in full and "attachments/" in full

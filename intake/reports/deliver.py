@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 SECURITY = ("ssl", "starttls", "none")
+MAX_MAIL_BYTES = 10 * 2**20  # many servers refuse more; Gmail clips long bodies anyway
+SHORT_LIMIT = 25  # items per list in the short report sent when the full one is too big
 
 
 class SmtpSettings(Protocol):
@@ -86,9 +88,27 @@ def build_message(report: dict, sender: str, recipients: list[str],
     msg.set_content(parts["text"].decode("utf-8"))
     msg.add_alternative(parts["html"].decode("utf-8"), subtype="html")
     day = report["generated_at"][:10]
-    msg.add_attachment(parts["xlsx"], *XLSX_TYPE, filename=f"candidatures-{day}.xlsx")
-    msg.add_attachment(parts["csv"], "text", "csv", filename=f"candidatures-{day}.csv",
-                       params={"charset": "utf-8"})
+    if "xlsx" in parts:
+        msg.add_attachment(parts["xlsx"], *XLSX_TYPE, filename=f"candidatures-{day}.xlsx")
+    if "csv" in parts:
+        msg.add_attachment(parts["csv"], "text", "csv", filename=f"candidatures-{day}.csv",
+                           params={"charset": "utf-8"})
+    return msg
+
+
+def fitting_message(report: dict, sender: str, recipients: list[str],
+                    parts: dict[str, bytes], max_bytes: int = MAX_MAIL_BYTES) -> EmailMessage:
+    """The full report mail, or when it is larger than max_bytes a short one (the first
+    SHORT_LIMIT items of each list, no file lists, XLSX only): the saved copy stays full."""
+    msg = build_message(report, sender, recipients, parts)
+    size = len(msg.as_bytes())
+    if size <= max_bytes:
+        return msg
+    short = {**render_many(report, ("text", "html"), limit=SHORT_LIMIT), "xlsx": parts["xlsx"]}
+    msg = build_message(report, sender, recipients, short)
+    log.warning("the full report mail is %.1f MB (limit %.1f MB): sending a short report "
+                "with the XLSX attached (%.1f MB)", size / 2**20, max_bytes / 2**20,
+                len(msg.as_bytes()) / 2**20)
     return msg
 
 
@@ -107,7 +127,8 @@ def save_copy(report: dict, data_dir: str | os.PathLike, parts: dict[str, bytes]
 
 def send_report(report: dict, smtp: SmtpSettings, recipients: list[str],
                 data_dir: str | os.PathLike, *, attempts: int = 4, backoff: float = 30.0,
-                sleep: Callable[[float], None] = time.sleep) -> DeliveryResult:
+                sleep: Callable[[float], None] = time.sleep,
+                max_bytes: int = MAX_MAIL_BYTES) -> DeliveryResult:
     """Save a copy, then mail the report. Raises SmtpConfigError for unusable settings."""
     parts = render_many(report, ("text", "html", "xlsx", "csv"))
     result = DeliveryResult(False, all_recipients(report, recipients))
@@ -121,7 +142,7 @@ def send_report(report: dict, smtp: SmtpSettings, recipients: list[str],
                         "(or in a posting's rules file)")
         log.error("report not sent: %s", result.error)
         return result
-    msg = build_message(report, smtp.sender, result.recipients, parts)
+    msg = fitting_message(report, smtp.sender, result.recipients, parts, max_bytes)
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
         try:

@@ -30,19 +30,26 @@ class UnknownFormat(ValueError):
     """A format name that render() does not know."""
 
 
-def render(report: dict, fmt: str) -> bytes:
-    """The report in the format `fmt` (one of FORMATS), as bytes ready to write or attach."""
-    return render_many(report, (fmt,))[fmt]
+def render(report: dict, fmt: str, limit: int | None = None) -> bytes:
+    """The report in the format `fmt` (one of FORMATS), as bytes ready to write or attach.
+
+    `limit` makes a short text or HTML report (at most that many items per list, no file
+    lists) for a mail that would otherwise be too large; json, csv and xlsx stay complete.
+    """
+    return render_many(report, (fmt,), limit)[fmt]
 
 
-def render_many(report: dict, formats: tuple[str, ...] | list[str]) -> dict[str, bytes]:
+def render_many(report: dict, formats: tuple[str, ...] | list[str],
+                limit: int | None = None) -> dict[str, bytes]:
     """The report in several formats at once (the French view is built only once)."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise UnknownFormat(f"unknown report format {unknown[0]!r}: choose one of "
                             f"{', '.join(FORMATS)}")
     view = build_view(report) if set(formats) - {"json"} else None
-    return {fmt: render_json(report) if fmt == "json" else _render_view(view, fmt)
+    short = build_view(report, limit) if limit is not None else view
+    return {fmt: render_json(report) if fmt == "json"
+            else _render_view(short if fmt in ("text", "html") else view, fmt)
             for fmt in formats}
 
 

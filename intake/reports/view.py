@@ -12,6 +12,9 @@ from urllib.parse import quote
 
 from intake.reports import words
 
+POSTING_LISTS = ("new", "incomplete", "late", "complete", "review")
+REPORT_LISTS = ("unmatched", "ignored", "failed")
+
 
 @dataclass
 class Document:
@@ -65,6 +68,13 @@ class Posting:
     late: list[Dossier] = field(default_factory=list)
     complete: list[Dossier] = field(default_factory=list)
     review: list[Dossier] = field(default_factory=list)
+    more: dict[str, int] = field(  # how many a short report leaves out of each list
+        default_factory=lambda: dict.fromkeys(POSTING_LISTS, 0))
+    review_files: int = 0
+
+    def total(self, name: str) -> int:
+        """How many items a list has, counting those a short report leaves out."""
+        return len(getattr(self, name)) + self.more.get(name, 0)
 
 
 @dataclass
@@ -98,6 +108,11 @@ class Report:
     ignored: list[Mail]
     failed: list[Failed]
     totals: dict[str, int]
+    limit: int | None = None  # a short report: at most this many items per list
+    more: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REPORT_LISTS, 0))
+
+    def total(self, name: str) -> int:
+        return len(getattr(self, name)) + self.more.get(name, 0)
 
 
 def dir_uri(data_dir: str | None) -> str:
@@ -114,7 +129,9 @@ def file_link(base_uri: str, stored_as: str | None) -> str:
     return f"{base_uri}/{quote(stored_as, safe='/')}"
 
 
-def build_view(report: dict) -> Report:
+def build_view(report: dict, limit: int | None = None) -> Report:
+    """The report in words. With `limit`, a short report for mail: at most `limit` items per
+    list, without the stored files; `more` says how many were left out of each list."""
     tz = report.get("timezone") or "Africa/Casablanca"
     data_dir = report.get("data_dir") or ""
     base_uri = dir_uri(data_dir)
@@ -122,7 +139,7 @@ def build_view(report: dict) -> Report:
     totals = {key: sum(p.counts.get(key, 0) for p in postings)
               for key in ("complete", "incomplete", "late")}
     totals["new"] = sum(len(p.new) for p in postings)
-    return Report(
+    view = Report(
         generated=words.long_datetime(report["generated_at"], tz),
         generated_date=words.long_date(report["generated_at"], tz),
         since=words.long_datetime(report["since"], tz) if report.get("since") else None,
@@ -135,6 +152,21 @@ def build_view(report: dict) -> Report:
         failed=[_failed(f, base_uri) for f in report.get("failed", [])],
         totals=totals,
     )
+    return view if limit is None else shorten(view, limit)
+
+
+def shorten(view: Report, limit: int) -> Report:
+    """Keep the first `limit` items of every list and drop the file lists."""
+    view.limit = limit
+    for holder, names in [(p, POSTING_LISTS) for p in view.postings] + [(view, REPORT_LISTS)]:
+        for name in names:
+            items = getattr(holder, name)
+            holder.more[name] = max(0, len(items) - limit)
+            setattr(holder, name, items[:limit])
+    for p in view.postings:
+        for d in p.dossiers:
+            d.documents = []
+    return view
 
 
 def _posting(p: dict, tz: str, base_uri: str) -> Posting:
@@ -158,6 +190,7 @@ def _posting(p: dict, tz: str, base_uri: str) -> Posting:
         if d.needs_review:
             view.review.append(d)
         getattr(view, d.status, view.incomplete).append(d)
+    view.review_files = sum(len(d.needs_review) for d in view.review)
     return view
 
 
