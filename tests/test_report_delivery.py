@@ -180,3 +180,14 @@ def test_a_report_too_large_for_one_mail_is_sent_short_with_the_xlsx(report, tmp
     assert "sending a short report" in caplog.text
     full = (tmp_path / "reports" / "2026-04-22T200000Z.txt").read_text()
     assert "RAPPORT ABRÉGÉ" not in full and "attachments/" in full
+
+
+def test_the_mail_still_goes_when_the_copy_cannot_be_written(report, tmp_path, caplog):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the data directory should be")
+    with smtp_receiver() as rx:
+        result = send_report(report, SmtpTestSettings("127.0.0.1", rx.port), GLOBAL, blocked,
+                             backoff=0)
+    assert result.delivered and result.saved == []
+    assert f"could not save the report under {blocked}/reports" in caplog.text
+    assert len(rx.messages) == 1
