@@ -13,8 +13,8 @@ def facts_of(message: Message) -> MessageFacts:
     found, review = [], []
     for doc in message.documents:
         key = doc.sha256 or f"body:{message.id}"
-        found += [Found(piece=f["piece"], count=int(f.get("count", 1)), document=key, file=doc.filename)
-                  for f in doc.findings or []]
+        found += [Found(piece=f["piece"], count=int(f.get("count", 1)), document=key, file=doc.filename,
+                        referees=tuple(f.get("referees") or ())) for f in doc.findings or []]
         if doc.problem:
             review.append((doc.filename, doc.problem))
     return MessageFacts(message_id=message.message_id or f"(sans Message-ID, n° {message.id})",

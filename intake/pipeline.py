@@ -22,6 +22,8 @@ from .screen import screen
 
 # Images this small are logos and signatures, not an applicant's document.
 SIGNATURE_IMAGE_BYTES = 30_000
+# A dossier is a handful of files; a mail with hundreds is read only this far (and says so).
+MAX_FILES_READ = 40
 
 
 @dataclass
@@ -75,7 +77,11 @@ def route_stage(ctx: Context) -> None:
 def unpack_stage(ctx: Context) -> None:
     attachments, problems = unpack(ctx.mail.attachments)
     ctx.needs_review += problems
-    ctx.files = [FileRead(a) for a in attachments if not _signature_image(a)]
+    files = [FileRead(a) for a in attachments if not _signature_image(a)]
+    if len(files) > MAX_FILES_READ:
+        ctx.needs_review.append(("(message)", f"{len(files)} pièces jointes : seules les {MAX_FILES_READ} "
+                                              "premières ont été lues ; ouvrir le message pour le reste"))
+    ctx.files = files[:MAX_FILES_READ]
 
 
 def read_stage(ctx: Context) -> None:

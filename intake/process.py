@@ -111,9 +111,9 @@ def _record(session, store: Store, message: Message, ctx: Context) -> None:
             findings=[_finding(f) for f in file.findings]))
     if ctx.body_findings:
         message.documents.append(Document(filename="corps du message", findings=[_finding(f) for f in ctx.body_findings]))
-    for file_name, reason in ctx.needs_review:
+    for file_name in dict.fromkeys(name for name, _ in ctx.needs_review):
         if not any(d.filename == file_name for d in message.documents):
-            message.documents.append(Document(filename=file_name, problem=reason, findings=[]))
+            message.documents.append(Document(filename=file_name, problem=_problem_of(file_name, ctx), findings=[]))
 
 
 def _problem_of(filename: str, ctx: Context) -> str | None:
@@ -122,7 +122,8 @@ def _problem_of(filename: str, ctx: Context) -> str | None:
 
 
 def _finding(finding) -> dict:
-    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence}
+    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence,
+            "referees": list(getattr(finding, "referees", ()) or ())}
 
 
 def _suffix(filename: str) -> str:

@@ -5,7 +5,7 @@
 dossiers of tests/mails/dossiers.toml. A second ingest of the same files changes nothing.
 The corpus is made by tests/mails/build.py, which must reproduce the committed bytes.
 
-INTAKE_TEST_DB_URL, when set (CI with PostgreSQL), is the database to use; it must start empty.
+With INTAKE_TEST_DB_URL set to PostgreSQL (scripts/test), the run uses a fresh PostgreSQL database.
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fresh_pg_database
+
 REPO = Path(__file__).resolve().parents[1]
 MAILS = REPO / "tests" / "mails"
 MAIL_FILES = sorted(MAILS.glob("*.eml"))
@@ -25,17 +27,16 @@ DOSSIERS = tomllib.loads((MAILS / "dossiers.toml").read_text(encoding="utf-8"))[
 ENTRY = "import sys; from intake.cli import main; sys.exit(main())"   # the `intake` console script
 
 
-def intake(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+def intake(*args: str, data_dir: Path, db: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    db = os.environ.get("INTAKE_TEST_DB_URL") or f"sqlite:///{data_dir / 'intake.db'}"
     cmd = [sys.executable, "-c", ENTRY, "--data-dir", str(data_dir), "--rules", str(REPO / "rules"),
            "--db", db, *args]
     return subprocess.run(cmd, cwd=data_dir, env=env, capture_output=True, text=True, timeout=600)
 
 
-def report_json(data_dir: Path) -> dict:
-    done = intake("report", "--format", "json", data_dir=data_dir)
+def report_json(data_dir: Path, db: str) -> dict:
+    done = intake("report", "--format", "json", data_dir=data_dir, db=db)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -44,11 +45,16 @@ def report_json(data_dir: Path) -> dict:
 def run(tmp_path_factory):
     """Ingest the corpus, report, ingest it again, report again."""
     data_dir = tmp_path_factory.mktemp("intake-data")
+    if os.environ.get("INTAKE_TEST_DB_URL", "").startswith("postgresql"):
+        db, drop = fresh_pg_database()
+    else:
+        db, drop = f"sqlite:///{data_dir / 'intake.db'}", (lambda: None)
     files = [str(p) for p in MAIL_FILES]        # `intake ingest tests/mails/*.eml`: the folder also holds
-    first = intake("ingest", *files, data_dir=data_dir)   # expectations, which are not mail
-    report = report_json(data_dir)
-    second = intake("ingest", *files, data_dir=data_dir)
-    return {"first": first, "second": second, "report": report, "report_again": report_json(data_dir)}
+    first = intake("ingest", *files, data_dir=data_dir, db=db)   # expectations, which are not mail
+    report = report_json(data_dir, db)
+    second = intake("ingest", *files, data_dir=data_dir, db=db)
+    yield {"first": first, "second": second, "report": report, "report_again": report_json(data_dir, db)}
+    drop()
 
 
 def bare(message_id: str) -> str:
