@@ -12,7 +12,7 @@ def test_status_labels_are_french():
 def test_counted_piece_says_how_many_of_how_many():
     labels = {"references": "référence"}
     assert words.piece_label("references", labels, 1, 3) == "1 référence sur 3"
-    assert words.piece_label("references", labels, 0, 2) == "0 référence sur 2"
+    assert words.piece_label("references", labels, 0, 2) == "2 références"
     assert words.piece_label("references", labels, 2, 3) == "2 références sur 3"
 
 

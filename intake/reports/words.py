@@ -61,11 +61,13 @@ def piece_name(piece: str, labels: dict[str, str] | None = None) -> str:
 
 def piece_label(piece: str, labels: dict[str, str] | None = None,
                 count: int | None = None, required: int | None = None) -> str:
-    """A piece in words: 'CV', or for a counted piece '1 référence sur 3'."""
+    """A piece in words: 'CV'; a counted piece: '1 référence sur 3' ('3 références' if none)."""
     name = piece_name(piece, labels)
     if required is None or required <= 1:
         return name
     have = count or 0
+    if have == 0:
+        return f"{required} {plural(name)}"
     return f"{have} {plural(name) if have >= 2 else name} sur {required}"
 
 
@@ -150,8 +152,13 @@ def long_date(iso: str, tz: str) -> str:
 
 def short_datetime(iso: str | None, tz: str) -> str:
     """'28/04/2026 10:12' in the given time zone ('' when absent)."""
-    moment = to_local(iso, tz)
-    return moment.strftime("%d/%m/%Y %H:%M") if moment else ""
+    return short(to_local(iso, tz))
+
+
+def short(moment: datetime | None) -> str:
+    """'28/04/2026 10:12' ('' when absent)."""
+    return f"{moment.day:02d}/{moment.month:02d}/{moment.year} {moment.hour:02d}:" \
+           f"{moment.minute:02d}" if moment else ""
 
 
 def count_words(n: int, singular: str, plural_form: str | None = None) -> str:
