@@ -64,14 +64,14 @@ def screen_stage(ctx: Context) -> None:
 
 def route_stage(ctx: Context) -> None:
     if not ctx.mail.sender:
-        ctx.outcome, ctx.reason = "unmatched", "no sender address: it cannot be an applicant's dossier"
+        ctx.outcome, ctx.reason = "unmatched", "pas d'adresse d'expéditeur : ne peut pas former un dossier"
         return
     boxes = mailboxes_of(ctx.mail, ctx.delivered_to, ctx.any_unknown_mailbox, ctx.rules)
     decision = route(ctx.mail, boxes, ctx.rules)
     if decision.posting is None:
         ctx.outcome, ctx.reason = "unmatched", decision.reason
     else:
-        ctx.posting, ctx.reason = decision.posting, f"by {decision.reason}"
+        ctx.posting, ctx.reason = decision.posting, decision.reason
 
 
 def unpack_stage(ctx: Context) -> None:
