@@ -4,16 +4,15 @@ from __future__ import annotations
 import email
 import logging
 import mimetypes
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message as EmailMessage
 from email.policy import compat32
-from html.parser import HTMLParser
 
 import mailparser
 
 from .extract import Attachment, safe_filename
+from .extract.plain import html_to_text as extract_html_to_text
 from .headers import addresses, first_address, readable
 
 logging.getLogger("mailparser").setLevel(logging.ERROR)
@@ -21,6 +20,7 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)
 MAX_PARTS = 2000          # parts beyond this are not unpacked (the raw message is kept)
 MAX_DEPTH = 20            # message/rfc822 nesting followed this deep
 BODY_TYPES = ("text/plain", "text/html")
+MAX_HTML_CHARS = 2_000_000
 
 
 @dataclass
@@ -169,40 +169,6 @@ def _as_attachment(part: EmailMessage, number: int) -> Attachment | None:
     return Attachment(filename=safe_filename(nfc(filename)), data=data, content_type=ctype)
 
 
-class _TextOf(HTMLParser):
-    SKIP = {"script", "style", "head"}
-    BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.skipping += 1
-        if tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
-        if tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def html_to_text(html: str) -> str:
-    if not html:
-        return ""
-    reader = _TextOf()
-    try:
-        reader.feed(html[:2_000_000])
-        reader.close()
-    except Exception:  # html.parser copes with nearly anything; never fail a message on it
-        return re.sub(r"<[^>]+>", " ", html[:2_000_000])
-    text = "".join(reader.parts)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    """The text of an HTML body (the same reader as HTML attachments), bounded in size."""
+    return extract_html_to_text(html[:MAX_HTML_CHARS]) if html else ""
