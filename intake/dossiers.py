@@ -1,7 +1,7 @@
 """Messages of one (posting, applicant) -> the dossier row, evaluated afresh each time."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .evaluate import Found, MessageFacts, evaluate
@@ -25,6 +25,8 @@ def refresh(session: Session, rules: RuleSet, posting_id: str | None, applicant:
     """Re-evaluate one dossier from its messages; remove it when no message is left."""
     if not posting_id or not applicant:
         return
+    if session.get_bind().dialect.name == "postgresql":   # several instances: one refresh per dossier at a time
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"{posting_id}\n{applicant}"})
     messages = session.scalars(
         select(Message).options(selectinload(Message.documents))
         .where(Message.state == "dossier", Message.posting_id == posting_id, Message.applicant == applicant)
