@@ -176,7 +176,7 @@ def _posting(p: dict, tz: str, base_uri: str) -> Posting:
     dossiers = [_dossier(d, tz, base_uri, labels, required) for d in p.get("dossiers", [])]
     view = Posting(
         id=p["id"], title=p.get("title") or p["id"], organisation=p.get("organisation") or "",
-        deadline=words.long_datetime(p["deadline"], ptz) if p.get("deadline") else "aucune",
+        deadline=words.deadline_words(p.get("deadline"), ptz),
         days_left=words.days_left_words(p.get("days_left"), bool(p.get("closed")),
                                         True) if p.get("deadline") else "",
         closed=bool(p.get("closed")), takes_mail=p.get("takes_mail", True),

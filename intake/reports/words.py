@@ -5,7 +5,7 @@ report reads the same on every machine.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_LABELS = {
@@ -141,6 +141,20 @@ def long_datetime(iso: str | None, tz: str) -> str:
         return "—"
     day = "1er" if moment.day == 1 else str(moment.day)
     return f"{day} {MONTHS[moment.month - 1]} {moment.year} à {moment.hour} h {moment.minute:02d}"
+
+
+def deadline_words(iso: str | None, tz: str) -> str:
+    """'4 mai 2026 à 16 h 00'; a midnight deadline also names the last day, which is what the
+    posting said ("avant le 24 septembre" = last day 23 September)."""
+    moment = to_local(iso, tz)
+    if moment is None:
+        return "aucune"
+    text = long_datetime(iso, tz)
+    if (moment.hour, moment.minute) == (0, 0):
+        last = moment - timedelta(days=1)
+        day = "1er" if last.day == 1 else str(last.day)
+        text += f" (dernier jour : {day} {MONTHS[last.month - 1]} {last.year})"
+    return text
 
 
 def long_date(iso: str, tz: str) -> str:
