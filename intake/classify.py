@@ -16,9 +16,10 @@ from .vocabulary import PieceVocab, normalise, normalise_filename, phrase_patter
 BODY = "corps du message"
 REFERENCES = "references"
 COVER_LETTER = "cover_letter"
-BODY_LETTER_MIN_WORDS = 80
+BODY_LETTER_MIN_WORDS = 50  # Arabic letters are dense: 76 words make a full letter
 HEADING_EXTRA_WORDS = 3   # a heading line is its phrase plus at most this many words
 TITLE_LINES = 4           # a heading among the first lines is the document's title
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
 _MARKER = re.compile(r"^(?:[ivx]+|\d+|[a-z])(?: \d+)*\s")
 
 
@@ -90,7 +91,7 @@ def _compact_match(phrase: str, name: str) -> bool:
 
 
 def content_scores(text: str, vocab: Mapping[str, PieceVocab]) -> dict[str, int]:
-    norm = normalise(text)
+    norm = _with_visual_arabic(normalise(text))
     lines = [_MARKER.sub("", line) for line in norm.split("\n") if line.strip()]
     head = lines[:TITLE_LINES]
     scores = {}
@@ -103,6 +104,12 @@ def content_scores(text: str, vocab: Mapping[str, PieceVocab]) -> dict[str, int]
                 titled = titled or any(_is_heading(heading, line) for line in head)
         scores[piece] = score + 2 * titled
     return scores
+
+
+def _with_visual_arabic(norm: str) -> str:
+    """Some PDFs store Arabic in visual order (reversed): read such lines both ways."""
+    flipped = [line[::-1] for line in norm.split("\n") if _ARABIC.search(line)]
+    return norm + "\n" + "\n".join(flipped) if flipped else norm
 
 
 def _distinct(phrases: list[str]) -> list[str]:

@@ -38,10 +38,10 @@ def ingest(args) -> int:
 
 
 def poll(args) -> int:
-    from .poller import poll_all
-
     if not args.once:
         raise UserError("use `intake poll --once` (or `intake run` for the daemon)")
+    from .poller import poll_all
+
     return poll_all(settings_from(args))
 
 

@@ -1,7 +1,7 @@
 """Messages of one (posting, applicant) -> the dossier row, evaluated afresh each time."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .evaluate import Found, MessageFacts, evaluate
@@ -13,8 +13,8 @@ def facts_of(message: Message) -> MessageFacts:
     found, review = [], []
     for doc in message.documents:
         key = doc.sha256 or f"body:{message.id}"
-        found += [Found(piece=f["piece"], count=int(f.get("count", 1)), document=key, file=doc.filename)
-                  for f in doc.findings or []]
+        found += [Found(piece=f["piece"], count=int(f.get("count", 1)), document=key, file=doc.filename,
+                        referees=tuple(f.get("referees") or ())) for f in doc.findings or []]
         if doc.problem:
             review.append((doc.filename, doc.problem))
     return MessageFacts(message_id=message.message_id or f"(sans Message-ID, n° {message.id})",
@@ -25,6 +25,8 @@ def refresh(session: Session, rules: RuleSet, posting_id: str | None, applicant:
     """Re-evaluate one dossier from its messages; remove it when no message is left."""
     if not posting_id or not applicant:
         return
+    if session.get_bind().dialect.name == "postgresql":   # several instances: one refresh per dossier at a time
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"{posting_id}\n{applicant}"})
     messages = session.scalars(
         select(Message).options(selectinload(Message.documents))
         .where(Message.state == "dossier", Message.posting_id == posting_id, Message.applicant == applicant)

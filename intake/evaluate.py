@@ -15,6 +15,7 @@ class Found:
     count: int
     document: str          # content hash of the file, or "body:<message id>" for the mail itself
     file: str              # the name the recruiter sees
+    referees: tuple[str, ...] = ()   # for references: who (e-mail, phone or name), to count each once
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,17 @@ class Verdict:
 
 
 def count_pieces(found: list[Found]) -> dict[str, int]:
-    """How many of each piece: a document counted once however often it was sent."""
+    """How many of each piece: a document counted once however often it was sent, and a
+    referee named in several places (CV, references list, body) counted once."""
     per_document: dict[tuple[str, str], int] = {}
+    named: dict[str, set[str]] = {}
     for item in found:
+        if item.referees:
+            named.setdefault(item.piece, set()).update(item.referees)
+            continue
         key = (item.piece, item.document)
         per_document[key] = max(per_document.get(key, 0), item.count)
-    totals: dict[str, int] = {}
+    totals: dict[str, int] = {piece: len(people) for piece, people in named.items()}
     for (piece, _), count in per_document.items():
         totals[piece] = totals.get(piece, 0) + count
     return dict(sorted(totals.items()))

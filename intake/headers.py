@@ -10,16 +10,64 @@ from email.utils import getaddresses, parsedate_to_datetime
 MAX_HEADER_BYTES = 4 * 1024 * 1024
 _KNOWN = {"from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
           "mime-version", "content-type", "delivered-to", "sender", "reply-to", "x-mailer"}
-_FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
+_FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")   # obsolete syntax allows "From  :"
+# An mbox "From sender date" line; "From Russia with love" in a body is not one.
+_ENVELOPE = re.compile(rb"^From (-|\(\)|\S+@\S*|\S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b)")
+_OBSOLETE_NAME = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
+_BOM = b"\xef\xbb\xbf"
+MAX_PREAMBLE_LINES = 3
+
+
+def message_start(raw: bytes) -> int:
+    """Where the headers begin: after a BOM, blank lines, or a short preamble such as
+    "---- Original email message ----" that some tools put above the headers."""
+    offset = len(_BOM) if raw.startswith(_BOM) else 0
+    while offset < len(raw) and raw[offset:offset + 1] in (b" ", b"\t", b"\r", b"\n"):
+        offset += 1
+    lines_seen = 0
+    position = offset
+    while lines_seen <= MAX_PREAMBLE_LINES and position < len(raw):
+        line = raw[position:position + 1000]
+        if _FIELD.match(line) or _ENVELOPE.match(line):
+            return position if lines_seen == 0 or _known_names(raw[position:]) >= 2 else offset
+        end = min((i for i in (raw.find(b"\n", position), raw.find(b"\r", position)) if i >= 0), default=-1)
+        if end < 0:
+            break
+        position = end + 1
+        while raw[position:position + 1] in (b"\r", b"\n"):
+            position += 1
+        lines_seen += 1
+    return offset
+
+
+def _known_names(raw: bytes) -> int:
+    return len({name.lower() for name in _parser_keys(raw)} & _KNOWN)
+
+
+def _parser_keys(raw: bytes) -> list[str]:
+    return list(BytesHeaderParser(policy=compat32).parsebytes(_cut(raw)).keys())
+
+
+def _cut(raw: bytes) -> bytes:
+    raw = raw[:MAX_HEADER_BYTES].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    end = raw.find(b"\n\n")
+    return _OBSOLETE_NAME.sub(rb"\1:", raw if end < 0 else raw[: end + 1])
+
+
+def readable(raw: bytes) -> bytes:
+    """The message from where its headers start, with obsolete "Name  :" fields written "Name:"
+    (RFC 5322 section 4.5 allows the space; Python's parser does not)."""
+    raw = raw[message_start(raw):]
+    end = raw.find(b"\n\n")
+    if end < 0:
+        end = raw.find(b"\r\n\r\n")
+    head, rest = (raw, b"") if end < 0 else (raw[:end], raw[end:])
+    return _OBSOLETE_NAME.sub(rb"\1:", head) + rest
 
 
 def header_block(raw: bytes) -> bytes:
-    """The header part of a message: leading blank lines skipped, cut at the first empty line."""
-    raw = raw.lstrip(b" \t\r\n") if raw[:1] in (b" ", b"\t", b"\r", b"\n") else raw
-    raw = raw[:MAX_HEADER_BYTES]
-    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    end = raw.find(b"\n\n")
-    return raw if end < 0 else raw[: end + 1]
+    """The header part of a message, cut at the first empty line."""
+    return _cut(raw[message_start(raw):])
 
 
 def parse_headers(raw: bytes):
@@ -31,14 +79,15 @@ def not_a_message(raw: bytes) -> str | None:
     if not raw.strip():
         return "empty file"
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an Outlook .msg (OLE) file, not a mail message: export it from Outlook as .eml"
+        return ("an OLE file (an Outlook .msg or an old Office document), not a mail message: "
+                "for an Outlook message, save it as .eml")
     if raw.startswith(b"\x78\x9f\x3e\x22"):
         return "a raw winmail.dat (TNEF) payload, not a mail message"
     if raw.startswith(b"%PDF") or raw.startswith(b"PK\x03\x04"):
         return "a document (PDF/ZIP/Office), not a mail message"
     block = header_block(raw)
     first = block.split(b"\n", 1)[0]
-    if not (_FIELD.match(first) or first.startswith(b"From ")):
+    if not (_FIELD.match(first) or _ENVELOPE.match(first)):
         return "no mail header at the top (it does not start with lines like 'From:' or 'Subject:')"
     names = {name.lower() for name in parse_headers(raw).keys()}
     if not names & _KNOWN:
@@ -68,11 +117,22 @@ def received_at(headers, fallback: datetime) -> datetime:
     return _date(str(headers.get("Date") or "")) or fallback
 
 
+_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs; a header too twisted for the parser still gives its addresses."""
+    try:
+        pairs = getaddresses([str(v) for v in values])
+    except (RecursionError, ValueError, TypeError, IndexError, AttributeError):
+        pairs = [("", a) for v in values for a in _ADDRESS.findall(str(v))]
+    return [(name, address.strip()) for name, address in pairs if "@" in address]
+
+
 def first_address(headers, name: str) -> str | None:
     values = headers.get_all(name) or []
-    for _, address in getaddresses([str(v) for v in values[:1]]):
-        if "@" in address:
-            return address.strip().lower()
+    for _, address in addresses(values[:1]):
+        return address.lower()
     return None
 
 

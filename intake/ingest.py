@@ -21,6 +21,7 @@ class IngestResult:
     new_messages: int = 0
     known: int = 0
     refused: list[Refused] = field(default_factory=list)
+    taken: list[tuple[str, int]] = field(default_factory=list)   # (origin, message id)
     summary: Summary = field(default_factory=Summary)
 
 
@@ -36,6 +37,8 @@ def ingest(app: App, paths: list[Path]) -> IngestResult:
             result.read += 1
             taken = take_in(session, app.store, item.data, mailbox=item.mailbox,
                             received_at=item.received_at, source_key=item.source_key)
+            session.flush()
+            result.taken.append((item.origin, taken.message.id))
             result.new_messages += taken.new_message
             result.known += not taken.new_delivery
             if result.read % BATCH == 0:

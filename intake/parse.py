@@ -1,24 +1,26 @@
 """bytes -> ParsedMail (mail-parser for headers and bodies; every leaf part kept as a file)."""
 from __future__ import annotations
 
+import email
 import logging
 import mimetypes
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message as EmailMessage
-from email.utils import getaddresses
-from html.parser import HTMLParser
+from email.policy import compat32
 
 import mailparser
 
 from .extract import Attachment, safe_filename
+from .extract.plain import html_to_text as extract_html_to_text
+from .headers import addresses, first_address, readable
 
 logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 MAX_PARTS = 2000          # parts beyond this are not unpacked (the raw message is kept)
 MAX_DEPTH = 20            # message/rfc822 nesting followed this deep
 BODY_TYPES = ("text/plain", "text/html")
+MAX_HTML_CHARS = 2_000_000
 
 
 @dataclass
@@ -44,12 +46,18 @@ def nfc(text: str | None) -> str:
 
 
 def parse(raw: bytes) -> ParsedMail:
-    mail = mailparser.parse_from_bytes(raw)
-    message = mail.message
+    raw = readable(raw)
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+        message, subject, plain, html = mail.message, mail.subject, mail.text_plain, mail.text_html
+    except Exception:  # mail-parser trips on some broken MIME; the standard library copes
+        message = email.message_from_bytes(raw, policy=compat32)
+        subject = _decode(str(message.get("Subject") or ""))
+        plain, html = _bodies(message)
     name, address = _sender(message)
-    body = "\n".join(mail.text_plain) if mail.text_plain else html_to_text("\n".join(mail.text_html))
+    body = "\n".join(_texts(plain)) if plain else html_to_text("\n".join(_texts(html)))
     parsed = ParsedMail(
-        subject=nfc(mail.subject).strip(),
+        subject=nfc(" ".join(_texts(subject))).strip(),
         sender=address, sender_name=name,
         to=_addresses(message, "to"), cc=_addresses(message, "cc"),
         headers=_headers(message),
@@ -60,12 +68,38 @@ def parse(raw: bytes) -> ParsedMail:
     return parsed
 
 
-def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
-    from .headers import first_address  # the raw header, before any decoding mischief
+def _texts(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
 
+
+def _bodies(message: EmailMessage) -> tuple[list[str], list[str]]:
+    plain, html = [], []
+    for part in message.walk():
+        if part.is_multipart() or part.get_filename() or part.get_content_type() not in BODY_TYPES:
+            continue
+        data = part.get_payload(decode=True) or b""
+        text = data.decode(_charset(part), errors="replace")
+        (plain if part.get_content_type() == "text/plain" else html).append(text)
+    return plain, html
+
+
+def _charset(part: EmailMessage) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        "".encode(charset)
+    except LookupError:
+        return "latin-1"
+    return charset
+
+
+def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
     address = first_address(message, "From") or first_address(message, "Sender")
     name = None
-    for display, addr in getaddresses([str(v) for v in (message.get_all("From") or [])[:1]]):
+    for display, _ in addresses((message.get_all("From") or [])[:1]):
         name = _decode(display).strip().strip('"') or None
     return (nfc(name) if name else None), address
 
@@ -80,8 +114,7 @@ def _decode(value: str) -> str:
 
 
 def _addresses(message: EmailMessage, name: str) -> list[str]:
-    values = [str(v) for v in (message.get_all(name) or [])]
-    return [a.strip().lower() for _, a in getaddresses(values) if "@" in a]
+    return [a.lower() for _, a in addresses(message.get_all(name) or [])]
 
 
 def _headers(message: EmailMessage) -> dict[str, list[str]]:
@@ -136,40 +169,6 @@ def _as_attachment(part: EmailMessage, number: int) -> Attachment | None:
     return Attachment(filename=safe_filename(nfc(filename)), data=data, content_type=ctype)
 
 
-class _TextOf(HTMLParser):
-    SKIP = {"script", "style", "head"}
-    BREAKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.skipping += 1
-        if tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self.SKIP and self.skipping:
-            self.skipping -= 1
-        if tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def html_to_text(html: str) -> str:
-    if not html:
-        return ""
-    reader = _TextOf()
-    try:
-        reader.feed(html[:2_000_000])
-        reader.close()
-    except Exception:  # html.parser copes with nearly anything; never fail a message on it
-        return re.sub(r"<[^>]+>", " ", html[:2_000_000])
-    text = "".join(reader.parts)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    """The text of an HTML body (the same reader as HTML attachments), bounded in size."""
+    return extract_html_to_text(html[:MAX_HTML_CHARS]) if html else ""

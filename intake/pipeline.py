@@ -22,6 +22,8 @@ from .screen import screen
 
 # Images this small are logos and signatures, not an applicant's document.
 SIGNATURE_IMAGE_BYTES = 30_000
+# A dossier is a handful of files; a mail with hundreds is read only this far (and says so).
+MAX_FILES_READ = 40
 
 
 @dataclass
@@ -62,20 +64,24 @@ def screen_stage(ctx: Context) -> None:
 
 def route_stage(ctx: Context) -> None:
     if not ctx.mail.sender:
-        ctx.outcome, ctx.reason = "unmatched", "no sender address: it cannot be an applicant's dossier"
+        ctx.outcome, ctx.reason = "unmatched", "pas d'adresse d'expéditeur : ne peut pas former un dossier"
         return
     boxes = mailboxes_of(ctx.mail, ctx.delivered_to, ctx.any_unknown_mailbox, ctx.rules)
     decision = route(ctx.mail, boxes, ctx.rules)
     if decision.posting is None:
         ctx.outcome, ctx.reason = "unmatched", decision.reason
     else:
-        ctx.posting, ctx.reason = decision.posting, f"by {decision.reason}"
+        ctx.posting, ctx.reason = decision.posting, decision.reason
 
 
 def unpack_stage(ctx: Context) -> None:
     attachments, problems = unpack(ctx.mail.attachments)
     ctx.needs_review += problems
-    ctx.files = [FileRead(a) for a in attachments if not _signature_image(a)]
+    files = [FileRead(a) for a in attachments if not _signature_image(a)]
+    if len(files) > MAX_FILES_READ:
+        ctx.needs_review.append(("(message)", f"{len(files)} pièces jointes : seules les {MAX_FILES_READ} "
+                                              "premières ont été lues ; ouvrir le message pour le reste"))
+    ctx.files = files[:MAX_FILES_READ]
 
 
 def read_stage(ctx: Context) -> None:

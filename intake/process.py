@@ -7,6 +7,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import dossiers
 from .db import Database
@@ -57,7 +58,9 @@ def mark_for_reprocessing(db: Database, *, posting: str | None = None, failed_on
 
 def process_one(db: Database, store: Store, rules: RuleSet, own_addresses: set[str], message_pk: int) -> str:
     with db.session() as session:
-        message = session.get(Message, message_pk)
+        message = _claim(session, message_pk)
+        if message is None:
+            return "claimed elsewhere"
         old_key = (message.posting_id, message.applicant)
         ctx = None
         try:
@@ -78,6 +81,12 @@ def process_one(db: Database, store: Store, rules: RuleSet, own_addresses: set[s
         log.info("message %s %s -> %s %s", message_pk, message.message_id or "", message.state,
                  message.posting_id or message.reason or "")
         return message.state
+
+
+def _claim(session, message_pk: int) -> Message | None:
+    """Lock a pending message for this instance; another instance's message is skipped."""
+    query = select(Message).where(Message.id == message_pk, Message.state == "pending")
+    return session.scalar(query.with_for_update(skip_locked=True))
 
 
 def _context(session, store: Store, rules: RuleSet, own: set[str], message: Message) -> Context:
@@ -111,9 +120,9 @@ def _record(session, store: Store, message: Message, ctx: Context) -> None:
             findings=[_finding(f) for f in file.findings]))
     if ctx.body_findings:
         message.documents.append(Document(filename="corps du message", findings=[_finding(f) for f in ctx.body_findings]))
-    for file_name, reason in ctx.needs_review:
+    for file_name in dict.fromkeys(name for name, _ in ctx.needs_review):
         if not any(d.filename == file_name for d in message.documents):
-            message.documents.append(Document(filename=file_name, problem=reason, findings=[]))
+            message.documents.append(Document(filename=file_name, problem=_problem_of(file_name, ctx), findings=[]))
 
 
 def _problem_of(filename: str, ctx: Context) -> str | None:
@@ -122,7 +131,8 @@ def _problem_of(filename: str, ctx: Context) -> str | None:
 
 
 def _finding(finding) -> dict:
-    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence}
+    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence,
+            "referees": list(getattr(finding, "referees", ()) or ())}
 
 
 def _suffix(filename: str) -> str:
@@ -157,7 +167,11 @@ class CachedReader:
         values = dict(reader_version=READER_VERSION, format=result.format, pages=result.pages,
                       text=result.text[:MAX_CACHED_TEXT], problem=result.problem)
         if row is None:
-            self.session.add(ExtractedText(sha256=sha, **values))
+            try:
+                with self.session.begin_nested():   # another instance may cache it meanwhile
+                    self.session.add(ExtractedText(sha256=sha, **values))
+            except IntegrityError:
+                pass
         else:
             for key, value in values.items():
                 setattr(row, key, value)

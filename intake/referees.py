@@ -14,9 +14,9 @@ from .vocabulary import normalise, phrase_pattern
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?:\+|00)?\d[\d .()/-]{7,}\d")
 _MARKER = re.compile(r"^\s*(?:[-•*·▪►–—o]|\d{1,2}[.)-]|[a-z][.)])\s+", re.I)
-_HONORIFIC = re.compile(
-    r"^(?:m|mr|mme|mlle|mrs|ms|dr|pr|prof|me|monsieur|madame|docteur|professeur|"
-    r"السيد|السيدة|الدكتور|الدكتورة|الاستاذ|الاستاذه|ذ)\b", re.I)
+_HONORIFIC = re.compile(  # an honorific followed by a capitalised name (not "Professeur, ...")
+    r"^(?i:m\.?|mr\.?|mme|mlle|mrs\.?|ms\.?|dr\.?|pr\.?|prof\.?|me|monsieur|madame|docteur|"
+    r"professeur|السيد|السيدة|الدكتور|الدكتورة|الأستاذ|الأستاذة|ذ\.)\s+(?=[A-ZÀ-Þ\u0621-\u064a])")
 _TITLE_WORDS = ("directeur", "directrice", "president", "presidente", "coordinateur",
                 "coordinatrice", "responsable", "chef", "professeur", "manager", "director",
                 "coordinator", "head of", "supervisor", "superviseur", "charge de", "chargee de",
@@ -79,7 +79,7 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     blocks: list[list[str]] = [[]]
     for raw in lines:
         line = raw.strip()
-        starts = bool(_MARKER.match(line)) or bool(_HONORIFIC.match(normalise(line)))
+        starts = bool(_MARKER.match(line) or _HONORIFIC.match(line))
         if not line or (starts and blocks[-1]):
             blocks.append([])
         if line:
@@ -92,7 +92,7 @@ def _is_referee(block: list[str]) -> bool:
     norm = normalise(text)
     if any(p in norm for p in _ON_REQUEST) and not EMAIL.search(text):
         return False
-    return bool(EMAIL.search(text) or _phones(text) or _HONORIFIC.match(norm)
+    return bool(EMAIL.search(text) or _phones(text) or _HONORIFIC.match(block[0])
                 or any(w in norm for w in _TITLE_WORDS))
 
 
@@ -106,7 +106,7 @@ def _keys(block: list[str]) -> set[str]:
     keys = {e.lower() for e in EMAIL.findall(text)}
     keys |= {p[-9:] for p in _phones(text)}
     first = re.split(r"[,|(:]|\s[-–—]\s", block[0])[0]
-    name = " ".join(_HONORIFIC.sub("", normalise(first)).split()[:3])
+    name = " ".join(normalise(_HONORIFIC.sub("", first)).split()[:3])
     if name and "@" not in name and not any(c.isdigit() for c in name):
         keys.add("name:" + name)
     return keys

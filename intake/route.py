@@ -37,24 +37,25 @@ def route(mail: ParsedMail, mailboxes: set[str], rules: RuleSet) -> Route:
     scored.sort(key=lambda item: item[0], reverse=True)
     if scored:
         if len(scored) > 1 and scored[0][0] == scored[1][0]:
-            return Route(None, f"subject fits several postings ({scored[0][1].id}, {scored[1][1].id})")
+            return Route(None, f"l'objet correspond à plusieurs offres ({scored[0][1].id}, {scored[1][1].id})")
         return Route(scored[0][1], "subject")
     for posting in rules.postings:
         if not posting.takes_mail and subject_score(mail.subject, (posting.title,)) is not None:
-            return Route(None, f"names the posting {posting.id}, which takes no mail")
+            return Route(None, f"vise l'offre {posting.id}, qui ne reçoit pas de candidatures par courriel")
     return _by_mailbox(mail, mailboxes, at_box)
 
 
 def _by_mailbox(mail: ParsedMail, mailboxes: set[str], at_box: list[Posting]) -> Route:
-    where = ", ".join(sorted(mailboxes)) or "an unknown mailbox"
+    where = ", ".join(sorted(mailboxes)) or "une boîte inconnue"
     if not looks_like_application(mail):
-        return Route(None, f"subject matches no posting and the mail does not look like an application (sent to {where})")
+        return Route(None, f"l'objet ne correspond à aucune offre et le message ne ressemble pas à une candidature (envoyé à {where})")
     if len(at_box) == 1:
         return Route(at_box[0], "mailbox")
     if not at_box:
-        return Route(None, f"an application, but its subject matches no posting and no posting takes mail at {where}")
+        return Route(None, f"une candidature, mais son objet ne correspond à aucune offre et aucune offre ne reçoit de courriel à {where}")
     names = ", ".join(p.id for p in at_box)
-    return Route(None, f"an application whose subject matches no posting; {len(at_box)} postings take mail at {where} ({names})")
+    return Route(None, f"une candidature dont l'objet ne correspond à aucune offre ; {len(at_box)} offres reçoivent "
+                       f"du courriel à {where} ({names}) : à attribuer à la main")
 
 
 def looks_like_application(mail: ParsedMail) -> bool:

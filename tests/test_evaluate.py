@@ -84,3 +84,10 @@ def test_needs_review_lists_each_file_once():
     verdict = evaluate(POSTING, [msg(BEFORE, cv(), review=(("scan.pdf", "scan sans texte"),)),
                                  msg(BEFORE, review=(("scan.pdf", "scan sans texte"),))])
     assert verdict.needs_review == [{"file": "scan.pdf", "reason": "scan sans texte"}]
+
+
+def test_a_referee_named_in_the_cv_and_again_in_the_body_counts_once():
+    in_cv = Found("references", 2, "cv-hash", "cv.pdf", referees=("a.alaoui@amdh.ma", "+212661000002"))
+    in_body = Found("references", 2, "body:1", "corps du message", referees=("a.alaoui@amdh.ma", "k.idrissi@omdh.ma"))
+    verdict = evaluate(POSTING, [msg(BEFORE, cv(), letter(), in_cv, in_body)])
+    assert verdict.pieces["references"] == 3 and verdict.status == "complete"

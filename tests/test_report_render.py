@@ -184,3 +184,29 @@ def test_relative_data_dir_shows_paths_without_links(report):
 def test_unknown_format_is_named():
     with pytest.raises(UnknownFormat, match="pdf.*text, json, csv, html, xlsx"):
         render(sample_report(), "pdf")
+
+
+def test_a_posting_without_dossiers_says_so_briefly(report):
+    report["postings"][2]["dossiers"] = []
+    report["postings"][2]["counts"] = {"complete": 0, "incomplete": 0, "late": 0}
+    text = render(report, "text").decode()
+    block = posting_block(text, "Territorialisation")
+    assert "Aucun dossier reçu pour cette offre." in block
+    assert "Dossiers incomplets" not in block
+    assert "Aucun dossier reçu pour cette offre." in render(report, "html").decode()
+
+
+def test_a_short_report_keeps_the_totals_and_says_how_many_are_left_out():
+    from tests.support.reportdata import synthetic_report
+
+    report = synthetic_report(postings=2, dossiers=200)
+    first = report["postings"][0]
+    incomplete = first["counts"]["incomplete"]
+    text = render(report, "text", limit=5).decode()
+    block = text.split(first["title"])[1].split("=" * 80)[0]
+    assert f"Dossiers incomplets ({incomplete})" in block
+    assert f"… et {incomplete - 5} de plus, dans la pièce jointe XLSX." in block
+    assert block.count("Reçu le") == 15, "5 incomplete, 5 late, 5 complete"
+    html = render(report, "html", limit=5).decode()
+    assert f"… et {incomplete - 5} de plus, dans la pièce jointe XLSX." in html
+    assert "Rapport abrégé" in html and "Rapport abrégé" not in render(report, "html").decode()

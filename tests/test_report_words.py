@@ -12,7 +12,7 @@ def test_status_labels_are_french():
 def test_counted_piece_says_how_many_of_how_many():
     labels = {"references": "référence"}
     assert words.piece_label("references", labels, 1, 3) == "1 référence sur 3"
-    assert words.piece_label("references", labels, 0, 2) == "0 référence sur 2"
+    assert words.piece_label("references", labels, 0, 2) == "2 références"
     assert words.piece_label("references", labels, 2, 3) == "2 références sur 3"
 
 
@@ -81,3 +81,12 @@ def test_times_are_shown_in_local_time():
 def test_naive_time_is_refused_with_the_value_named():
     with pytest.raises(ValueError, match="2026-05-04T16:00:00"):
         words.to_local("2026-05-04T16:00:00", "UTC")
+
+
+def test_a_midnight_deadline_also_names_the_last_day():
+    from intake.reports.words import deadline_words
+
+    assert deadline_words("2020-09-24T00:00:00+01:00", "Africa/Casablanca") == \
+        "24 septembre 2020 à 0 h 00 (dernier jour : 23 septembre 2020)"
+    assert deadline_words("2026-05-04T16:00:00+01:00", "Africa/Casablanca") == "4 mai 2026 à 16 h 00"
+    assert deadline_words(None, "Africa/Casablanca") == "aucune"

@@ -57,14 +57,14 @@ def test_a_cv_attached_makes_a_mail_plainly_an_application():
 def test_no_mailbox_fallback_where_two_postings_share_the_address():
     decision = routed("Ma candidature", to="omdp.direction.2@gmail.com")
     assert decision.posting is None
-    assert "2 postings take mail" in decision.reason
+    assert "2 offres reçoivent du courriel" in decision.reason
 
 
 def test_spam_to_a_recruiting_address_is_unmatched():
     decision = routed("Apply For Loans @ 2% Per Annum", to="omdp.direction@gmail.com",
                       body="Dear Sir, we offer loans at 2%. Contact us now.")
     assert decision.posting is None
-    assert "does not look like an application" in decision.reason
+    assert "ne ressemble pas à une candidature" in decision.reason
 
 
 def test_a_mail_naming_a_posting_that_takes_no_mail_is_not_routed_elsewhere():

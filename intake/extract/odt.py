@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 import zipfile
 
-from odf import teletype, text
+from odf import teletype
+from odf.namespaces import TEXTNS
 from odf.opendocument import load
 
 from .document import DocumentText
@@ -21,7 +22,7 @@ def read_odt(data: bytes, max_pages: int) -> DocumentText:
 
 def _blocks(document):
     """Headings and paragraphs in document order (paragraphs inside frames and tables too)."""
-    wanted = {text.H().qname, text.P().qname}
+    wanted = {(TEXTNS, "h"), (TEXTNS, "p")}
     stack = [document.text]
     while stack:
         node = stack.pop()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html.parser
+import re
 
 from striprtf.striprtf import rtf_to_text
 
@@ -62,7 +63,7 @@ def html_to_text(markup: str) -> str:
     parser.feed(markup)
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.out).splitlines())
-    return "\n".join(lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def read_html(data: bytes, max_pages: int) -> DocumentText:

@@ -1,7 +1,13 @@
-"""read_text: run a reader in a child process bounded in time, memory and disk writes."""
+"""read_text: run a reader in a child process bounded in time, memory and disk writes.
+
+The child is a fork of the caller (fast, and no re-import of the caller's main module as a
+forkserver or spawn child would do). Its memory limit is the address space it inherited plus
+``memory_mb``; it may not write files; it is killed when the time is up.
+"""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 from multiprocessing.connection import Connection
 
@@ -11,9 +17,9 @@ from .document import Attachment, DocumentText
 from .readers import NOT_READ, run_reader
 
 DEFAULT_MAX_PAGES = 8  # a CV, its references page, a letter: classification needs no more
+_OUT_OF_MEMORY = 3
 
-_context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["intake.extract.readers"])
+_context = multiprocessing.get_context("fork")
 
 
 def read_text(att: Attachment, *, timeout_s: float = 20, memory_mb: int = 512,
@@ -44,12 +50,12 @@ def _wait(child, receiver: Connection, fmt: str, timeout_s: float) -> DocumentTe
         return receiver.recv()
     except (EOFError, OSError):
         child.join(1)
-        return DocumentText("", None, fmt, d.MEMORY if child.exitcode == 3 else d.CORRUPT)
+        return DocumentText("", None, fmt, d.MEMORY if child.exitcode == _OUT_OF_MEMORY else d.CORRUPT)
 
 
 def _child(sender: Connection, data: bytes, fmt: str, max_pages: int, memory_mb: int,
            timeout_s: float) -> None:
-    _limit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
+    _limit(resource.RLIMIT_AS, _address_space() + memory_mb * 1024 * 1024)
     _limit(resource.RLIMIT_CPU, int(timeout_s) + 2)
     _limit(resource.RLIMIT_FSIZE, 0)  # a reader has no business writing files
     _limit(resource.RLIMIT_CORE, 0)
@@ -58,9 +64,18 @@ def _child(sender: Connection, data: bytes, fmt: str, max_pages: int, memory_mb:
         del data
         sender.send(result)
     except MemoryError:
-        raise SystemExit(3)
+        os._exit(_OUT_OF_MEMORY)
     finally:
         sender.close()
+
+
+def _address_space() -> int:
+    """Bytes of address space this process already holds (inherited from the caller)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 256 * 1024 * 1024
 
 
 def _limit(kind: int, value: int) -> None:

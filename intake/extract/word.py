@@ -43,19 +43,21 @@ def _run_text(p) -> str:
 
 
 _UTF16_RUN = re.compile(rb"(?:[\x20-\x7e\xa0-\xff][\x00]|[\x00-\xff][\x06]|[\r\t][\x00]){4,}")
-_LATIN_RUN = re.compile(rb"[\x20-\x7e\xc0-\xff\r\t]{6,}")
+_LATIN_RUN = re.compile(rb"[\x20-\x7e\x91-\x97\xa0-\xff\r\t]{6,}")
 
 
 def read_doc(data: bytes, max_pages: int) -> DocumentText:
     """Word 97-2003 keeps its text as UTF-16 or cp1252 runs: keep the runs that look like words."""
-    runs = [m.decode("utf-16-le", "ignore") for m in _UTF16_RUN.findall(data)]
-    if sum(len(r) for r in runs) < 200:
-        runs += [m.decode("cp1252", "ignore") for m in _LATIN_RUN.findall(data)]
-    words = [r for r in runs if _wordy(r)]
-    text = "\n".join(r.replace("\r", "\n") for r in words)
+    wide = _wordy_runs(m.decode("utf-16-le", "ignore") for m in _UTF16_RUN.findall(data))
+    narrow = _wordy_runs(m.decode("cp1252", "ignore") for m in _LATIN_RUN.findall(data))
+    text = max(wide, narrow, key=lambda t: len(t.split()))
     if len(text.split()) < 20:
         return DocumentText("", None, "doc", OLD_WORD)
     return DocumentText(text, None, "doc", None)
+
+
+def _wordy_runs(runs) -> str:
+    return "\n".join(r.replace("\r", "\n").strip() for r in runs if _wordy(r))
 
 
 def _wordy(run: str) -> bool:

@@ -18,10 +18,12 @@ DOSSIER_COLUMNS = ("statut", "nom", "adresse", "premier message", "dernier messa
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def dossier_cells(d: Dossier) -> list:
+def dossier_cells(d: Dossier, dates_as_text: bool = True) -> list:
     """A dossier as spreadsheet cells, in the order of DOSSIER_COLUMNS."""
+    first, last = (d.first_received, d.last_received) if dates_as_text else (d.first_at,
+                                                                                d.last_at)
     return [
-        d.status_label, d.name, d.applicant, d.first_received, d.last_received, d.messages,
+        d.status_label, d.name, d.applicant, first, last, d.messages,
         d.pieces, ", ".join(d.missing), d.late,
         " ; ".join(f"{r.file} : {r.reason}" for r in d.needs_review),
         "oui" if d.is_new else "non",

@@ -30,21 +30,39 @@ class UnknownFormat(ValueError):
     """A format name that render() does not know."""
 
 
-def render(report: dict, fmt: str) -> bytes:
-    """The report in the format `fmt` (one of FORMATS), as bytes ready to write or attach."""
-    if fmt == "json":
-        return render_json(report)
+def render(report: dict, fmt: str, limit: int | None = None) -> bytes:
+    """The report in the format `fmt` (one of FORMATS), as bytes ready to write or attach.
+
+    `limit` makes a short text or HTML report (at most that many items per list, no file
+    lists) for a mail that would otherwise be too large; json, csv and xlsx stay complete.
+    """
+    return render_many(report, (fmt,), limit)[fmt]
+
+
+def render_many(report: dict, formats: tuple[str, ...] | list[str],
+                limit: int | None = None) -> dict[str, bytes]:
+    """The report in several formats at once (the French view is built only once)."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UnknownFormat(f"unknown report format {unknown[0]!r}: choose one of "
+                            f"{', '.join(FORMATS)}")
+    view = build_view(report) if set(formats) - {"json"} else None
+    short = build_view(report, limit) if limit is not None else view
+    return {fmt: render_json(report) if fmt == "json"
+            else _render_view(short if fmt in ("text", "html") else view, fmt)
+            for fmt in formats}
+
+
+def _render_view(view, fmt: str) -> bytes:
     if fmt == "text":
-        return _template("report.txt.j2").render(r=build_view(report)).encode("utf-8")
+        return _template("report.txt.j2").render(r=view).encode("utf-8")
     if fmt == "html":
-        return _template("report.html.j2").render(r=build_view(report)).encode("utf-8")
+        return _template("report.html.j2").render(r=view).encode("utf-8")
     if fmt == "csv":
         from intake.reports.csv import render_csv
-        return render_csv(build_view(report))
-    if fmt == "xlsx":
-        from intake.reports.xlsx import render_xlsx
-        return render_xlsx(build_view(report))
-    raise UnknownFormat(f"unknown report format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        return render_csv(view)
+    from intake.reports.xlsx import render_xlsx
+    return render_xlsx(view)
 
 
 def json_report(report: dict) -> dict:
@@ -73,10 +91,12 @@ def fill(text: str, indent: int = 0, hanging: int | None = None,
          width: int = TEXT_WIDTH) -> str:
     """Wrap `text` to the terminal width; long words (paths, addresses) are never cut."""
     first = " " * indent
+    text = " ".join(str(text).split())
+    if indent + len(text) <= width:
+        return first + text
     rest = " " * (indent if hanging is None else hanging)
-    return textwrap.fill(" ".join(str(text).split()), width, initial_indent=first,
-                         subsequent_indent=rest, break_long_words=False,
-                         break_on_hyphens=False)
+    return textwrap.fill(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _environment() -> jinja2.Environment:

@@ -6,9 +6,14 @@ so the wording is decided once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from intake.reports import words
+
+POSTING_LISTS = ("new", "incomplete", "late", "complete", "review")
+REPORT_LISTS = ("unmatched", "ignored", "failed")
 
 
 @dataclass
@@ -34,6 +39,8 @@ class Dossier:
     status_label: str
     first_received: str
     last_received: str
+    first_at: datetime | None  # local time, naive: for spreadsheets
+    last_at: datetime | None
     messages: int
     pieces: str
     missing: list[str]
@@ -61,6 +68,13 @@ class Posting:
     late: list[Dossier] = field(default_factory=list)
     complete: list[Dossier] = field(default_factory=list)
     review: list[Dossier] = field(default_factory=list)
+    more: dict[str, int] = field(  # how many a short report leaves out of each list
+        default_factory=lambda: dict.fromkeys(POSTING_LISTS, 0))
+    review_files: int = 0
+
+    def total(self, name: str) -> int:
+        """How many items a list has, counting those a short report leaves out."""
+        return len(getattr(self, name)) + self.more.get(name, 0)
 
 
 @dataclass
@@ -70,6 +84,7 @@ class Mail:
     subject: str
     received: str
     reason: str
+    received_at: datetime | None = None  # local time, naive: for spreadsheets
 
 
 @dataclass
@@ -93,23 +108,38 @@ class Report:
     ignored: list[Mail]
     failed: list[Failed]
     totals: dict[str, int]
+    limit: int | None = None  # a short report: at most this many items per list
+    more: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REPORT_LISTS, 0))
+
+    def total(self, name: str) -> int:
+        return len(getattr(self, name)) + self.more.get(name, 0)
 
 
-def file_link(data_dir: str | None, stored_as: str | None) -> str:
-    """A file:// link to a stored file, or '' when the data directory is not absolute."""
-    if not data_dir or not stored_as or not PurePosixPath(data_dir).is_absolute():
+def dir_uri(data_dir: str | None) -> str:
+    """The file:// address of the data directory, or '' when it is not an absolute path."""
+    if not data_dir or not PurePosixPath(data_dir).is_absolute():
         return ""
-    return (PurePosixPath(data_dir) / stored_as).as_uri()
+    return PurePosixPath(data_dir).as_uri().rstrip("/")
 
 
-def build_view(report: dict) -> Report:
+def file_link(base_uri: str, stored_as: str | None) -> str:
+    """A file:// link to a stored file (relative to the data directory), or ''."""
+    if not base_uri or not stored_as:
+        return ""
+    return f"{base_uri}/{quote(stored_as, safe='/')}"
+
+
+def build_view(report: dict, limit: int | None = None) -> Report:
+    """The report in words. With `limit`, a short report for mail: at most `limit` items per
+    list, without the stored files; `more` says how many were left out of each list."""
     tz = report.get("timezone") or "Africa/Casablanca"
     data_dir = report.get("data_dir") or ""
-    postings = [_posting(p, tz, data_dir) for p in report.get("postings", [])]
+    base_uri = dir_uri(data_dir)
+    postings = [_posting(p, tz, base_uri) for p in report.get("postings", [])]
     totals = {key: sum(p.counts.get(key, 0) for p in postings)
               for key in ("complete", "incomplete", "late")}
     totals["new"] = sum(len(p.new) for p in postings)
-    return Report(
+    view = Report(
         generated=words.long_datetime(report["generated_at"], tz),
         generated_date=words.long_date(report["generated_at"], tz),
         since=words.long_datetime(report["since"], tz) if report.get("since") else None,
@@ -119,19 +149,34 @@ def build_view(report: dict) -> Report:
         unmatched=[_mail(m, tz, m.get("reason", "")) for m in report.get("unmatched", [])],
         ignored=[_mail(m, tz, words.reason_label(m.get("reason", "")))
                  for m in report.get("ignored", [])],
-        failed=[_failed(f, data_dir) for f in report.get("failed", [])],
+        failed=[_failed(f, base_uri) for f in report.get("failed", [])],
         totals=totals,
     )
+    return view if limit is None else shorten(view, limit)
 
 
-def _posting(p: dict, tz: str, data_dir: str) -> Posting:
+def shorten(view: Report, limit: int) -> Report:
+    """Keep the first `limit` items of every list and drop the file lists."""
+    view.limit = limit
+    for holder, names in [(p, POSTING_LISTS) for p in view.postings] + [(view, REPORT_LISTS)]:
+        for name in names:
+            items = getattr(holder, name)
+            holder.more[name] = max(0, len(items) - limit)
+            setattr(holder, name, items[:limit])
+    for p in view.postings:
+        for d in p.dossiers:
+            d.documents = []
+    return view
+
+
+def _posting(p: dict, tz: str, base_uri: str) -> Posting:
     ptz = p.get("timezone") or tz
     labels = p.get("labels") or {}
     required = p.get("required") or {}
-    dossiers = [_dossier(d, tz, data_dir, labels, required) for d in p.get("dossiers", [])]
+    dossiers = [_dossier(d, tz, base_uri, labels, required) for d in p.get("dossiers", [])]
     view = Posting(
         id=p["id"], title=p.get("title") or p["id"], organisation=p.get("organisation") or "",
-        deadline=words.long_datetime(p["deadline"], ptz) if p.get("deadline") else "aucune",
+        deadline=words.deadline_words(p.get("deadline"), ptz),
         days_left=words.days_left_words(p.get("days_left"), bool(p.get("closed")),
                                         True) if p.get("deadline") else "",
         closed=bool(p.get("closed")), takes_mail=p.get("takes_mail", True),
@@ -145,17 +190,20 @@ def _posting(p: dict, tz: str, data_dir: str) -> Posting:
         if d.needs_review:
             view.review.append(d)
         getattr(view, d.status, view.incomplete).append(d)
+    view.review_files = sum(len(d.needs_review) for d in view.review)
     return view
 
 
-def _dossier(d: dict, tz: str, data_dir: str, labels: dict, required: dict) -> Dossier:
+def _dossier(d: dict, tz: str, base_uri: str, labels: dict, required: dict) -> Dossier:
     status = d.get("status", "incomplete")
     pieces = d.get("pieces") or {}
+    first, last = (words.to_local(d.get(k), tz) for k in ("first_received_at",
+                                                          "last_received_at"))
     return Dossier(
         applicant=d["applicant"], name=d.get("name") or d["applicant"], status=status,
         status_label=words.status_label(status),
-        first_received=words.short_datetime(d.get("first_received_at"), tz),
-        last_received=words.short_datetime(d.get("last_received_at"), tz),
+        first_received=words.short(first), last_received=words.short(last),
+        first_at=_naive(first), last_at=_naive(last),
         messages=d.get("messages", 0),
         pieces=words.pieces_words(pieces, labels, required),
         missing=words.missing_words(d.get("missing") or [], pieces, required, labels),
@@ -168,17 +216,22 @@ def _dossier(d: dict, tz: str, data_dir: str, labels: dict, required: dict) -> D
             pieces=", ".join(words.piece_name(x, labels) for x in doc.get("pieces") or [])
             or "non classé",
             evidence=doc.get("evidence") or "", stored_as=doc.get("stored_as") or "",
-            link=file_link(data_dir, doc.get("stored_as"))) for doc in d.get("documents") or []],
+            link=file_link(base_uri, doc.get("stored_as"))) for doc in d.get("documents") or []],
     )
 
 
 def _mail(m: dict, tz: str, reason: str) -> Mail:
+    received = words.to_local(m.get("received_at"), tz)
     return Mail(message_id=m.get("message_id") or "", sender=m.get("from") or "",
-                subject=m.get("subject") or "(sans objet)",
-                received=words.short_datetime(m.get("received_at"), tz), reason=reason)
+                subject=m.get("subject") or "(sans objet)", received=words.short(received),
+                reason=reason, received_at=_naive(received))
 
 
-def _failed(f: dict, data_dir: str) -> Failed:
+def _naive(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=None) if moment else None
+
+
+def _failed(f: dict, base_uri: str) -> Failed:
     return Failed(message_id=f.get("message_id") or "", stored_as=f.get("stored_as") or "",
-                  link=file_link(data_dir, f.get("stored_as")), error=f.get("error") or "",
+                  link=file_link(base_uri, f.get("stored_as")), error=f.get("error") or "",
                   attempts=f.get("attempts", 0))

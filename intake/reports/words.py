@@ -5,7 +5,7 @@ report reads the same on every machine.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_LABELS = {
@@ -61,11 +61,13 @@ def piece_name(piece: str, labels: dict[str, str] | None = None) -> str:
 
 def piece_label(piece: str, labels: dict[str, str] | None = None,
                 count: int | None = None, required: int | None = None) -> str:
-    """A piece in words: 'CV', or for a counted piece '1 référence sur 3'."""
+    """A piece in words: 'CV'; a counted piece: '1 référence sur 3' ('3 références' if none)."""
     name = piece_name(piece, labels)
     if required is None or required <= 1:
         return name
     have = count or 0
+    if have == 0:
+        return f"{required} {plural(name)}"
     return f"{have} {plural(name) if have >= 2 else name} sur {required}"
 
 
@@ -141,6 +143,20 @@ def long_datetime(iso: str | None, tz: str) -> str:
     return f"{day} {MONTHS[moment.month - 1]} {moment.year} à {moment.hour} h {moment.minute:02d}"
 
 
+def deadline_words(iso: str | None, tz: str) -> str:
+    """'4 mai 2026 à 16 h 00'; a midnight deadline also names the last day, which is what the
+    posting said ("avant le 24 septembre" = last day 23 September)."""
+    moment = to_local(iso, tz)
+    if moment is None:
+        return "aucune"
+    text = long_datetime(iso, tz)
+    if (moment.hour, moment.minute) == (0, 0):
+        last = moment - timedelta(days=1)
+        day = "1er" if last.day == 1 else str(last.day)
+        text += f" (dernier jour : {day} {MONTHS[last.month - 1]} {last.year})"
+    return text
+
+
 def long_date(iso: str, tz: str) -> str:
     """'23 novembre 2026' in the given time zone."""
     moment = to_local(iso, tz)
@@ -150,8 +166,13 @@ def long_date(iso: str, tz: str) -> str:
 
 def short_datetime(iso: str | None, tz: str) -> str:
     """'28/04/2026 10:12' in the given time zone ('' when absent)."""
-    moment = to_local(iso, tz)
-    return moment.strftime("%d/%m/%Y %H:%M") if moment else ""
+    return short(to_local(iso, tz))
+
+
+def short(moment: datetime | None) -> str:
+    """'28/04/2026 10:12' ('' when absent)."""
+    return f"{moment.day:02d}/{moment.month:02d}/{moment.year} {moment.hour:02d}:" \
+           f"{moment.minute:02d}" if moment else ""
 
 
 def count_words(n: int, singular: str, plural_form: str | None = None) -> str:

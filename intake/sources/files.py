@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-import mailbox
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..headers import first_address, not_a_message, parse_headers, received_at
+from ..headers import _BOM, _ENVELOPE, first_address, not_a_message, parse_headers, received_at
 
 
 @dataclass(frozen=True)
@@ -59,23 +59,36 @@ def _read_dir(path: Path) -> Iterator[RawMail | Refused]:
 def _read_file(path: Path) -> Iterator[RawMail | Refused]:
     try:
         with path.open("rb") as handle:
-            start = handle.read(5)
+            start = handle.read(64 * 1024)
     except OSError as exc:
         yield Refused(str(path), f"cannot be read: {exc.strerror}")
         return
-    if start == b"From ":
-        yield from _read_mbox(path)
+    if _ENVELOPE.match(start.removeprefix(_BOM)):
+        for number, data in enumerate(split_mbox(path, cr_only=b"\n" not in start), start=1):
+            yield _one(data, f"{path}#{number}", path)
     else:
         yield _one(path.read_bytes(), str(path), path)
 
 
-def _read_mbox(path: Path) -> Iterator[RawMail | Refused]:
-    box = mailbox.mbox(path, create=False)
-    try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            yield _one(box.get_bytes(key), f"{path}#{number}", path)
-    finally:
-        box.close()
+def split_mbox(path: Path, cr_only: bool = False) -> Iterator[bytes]:
+    """Messages of an mbox file, one at a time (a new one starts at a "From " line that
+    follows an empty line). Old Mac files with CR-only line ends are read too."""
+    with path.open("rb") as handle:
+        lines = io.BytesIO(handle.read().replace(b"\r", b"\n")) if cr_only else handle
+        current: list[bytes] = []
+        previous_blank = True
+        for number, line in enumerate(lines):
+            if number == 0:
+                line = line.removeprefix(_BOM)
+            if previous_blank and _ENVELOPE.match(line):
+                if current:
+                    yield b"".join(current)
+                current = []
+            else:
+                current.append(line)
+            previous_blank = line.strip() == b""
+        if current:
+            yield b"".join(current)
 
 
 def _one(data: bytes, origin: str, path: Path) -> RawMail | Refused:
