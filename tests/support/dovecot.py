@@ -187,6 +187,9 @@ class Dovecot:
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
             )
         )
+        for path in self.root.rglob("*"):  # whatever the umask of the process (intake sets 077)
+            if path.name not in ("key.pem", "mail"):
+                path.chmod(0o755 if path.is_dir() else 0o644)
 
     def _setup_oauth2(self) -> None:
         """XOAUTH2 with tokens Dovecot validates locally: HS256 JWTs signed with our key."""
@@ -214,7 +217,8 @@ class Dovecot:
     def start(self) -> None:
         log = open(self.root / "stdout.log", "ab")
         self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.config)],
-                                        stdout=log, stderr=log, start_new_session=True)
+                                        stdout=log, stderr=log, start_new_session=True,
+                                        umask=0o022)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -237,7 +241,11 @@ class Dovecot:
             return
         group = self.process.pid  # its own session: the master and all its children
         self.process.send_signal(sig)
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:  # still waiting for its children: cut them off
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait(timeout=10)
         self.process = None
         try:
             os.killpg(group, signal.SIGKILL)
