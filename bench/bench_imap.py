@@ -88,6 +88,25 @@ def child_takein(args: list[str]) -> dict:
             "new": sum(f.new for f in result.folders), "error": result.error}
 
 
+def child_fetch(args: list[str]) -> dict:
+    """Run in a fresh interpreter: stream every message of the mailbox and drop it (the IMAP
+    layer alone, without store and database)."""
+    import tracemalloc
+
+    from intake.config import MailboxConfig
+    from intake.sources import imap
+
+    box = MailboxConfig.model_validate_json(args[-1])
+    tracemalloc.start()
+    started = time.perf_counter()
+    with imap.Reader(box) as reader:
+        reader.open("INBOX")
+        count = sum(1 for _ in reader.fetch(reader.uids_after(0)))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "python_peak": tracemalloc.get_traced_memory()[1], "new": count,
+            "error": None}
+
+
 def run_child(*args: str, env: dict) -> dict:
     """Run this script as a child; returns its JSON result plus its own peak RSS."""
     process = subprocess.Popen([sys.executable, __file__, "--child", *args], env=env,
@@ -172,7 +191,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     if options.child:
-        print(json.dumps(child_takein(options.child[1:])))
+        work = child_fetch if options.child[0] == "fetch" else child_takein
+        print(json.dumps(work(options.child[1:])))
         return
     sizes = (200, 500, 2000) if options.quick else (500, 2000, 10000)
     main_size, big = sizes[1] if options.quick else 2000, sizes[-1]
@@ -203,15 +223,21 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
 
     user, box, total = bench.mailbox(main_size)
     ours = bench.takein(box, "main")
+    fetch = run_child("fetch", box.model_dump_json(), env=bench.env)
     theirs = run_mbsync(mbsync_config(work / "mbsync-main", server, user))
     out += [f"## Taking in a {main_size:,}-message mailbox ({total / mb:.0f} MB)", "",
             "| | time | messages/s | peak RSS | Python peak (tracemalloc) |",
             "|---|---|---|---|---|",
             f"| intake poll (first) | {ours['seconds']:.1f} s | {main_size / ours['seconds']:.0f} | "
             f"{ours['max_rss'] / mb:.0f} MB | {ours['python_peak'] / mb:.1f} MB |",
+            f"| intake fetch only (no store, no database) | {fetch['seconds']:.1f} s | "
+            f"{main_size / fetch['seconds']:.0f} | {fetch['max_rss'] / mb:.0f} MB | "
+            f"{fetch['python_peak'] / mb:.1f} MB |",
             f"| mbsync pull | {theirs['seconds']:.1f} s | {main_size / theirs['seconds']:.0f} | "
             f"{theirs['max_rss'] / mb:.0f} MB | - |", "",
-            f"Ratio intake / mbsync: **{ours['seconds'] / theirs['seconds']:.1f}x** the time.", ""]
+            f"Ratio intake / mbsync: **{ours['seconds'] / theirs['seconds']:.1f}x** the time "
+            f"(the IMAP fetch alone: {fetch['seconds'] / theirs['seconds']:.1f}x); the rest is "
+            f"the take-in's durable writes (two fsyncs per message) and its database rows.", ""]
 
     user, box, total = bench.mailbox(big)
     first = bench.takein(box, "big")
@@ -240,8 +266,10 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
         size_text = f"{size / mb:.0f} MB" if size else "(above)"
         out.append(f"| {count:,} | {size_text} | {result['seconds']:.1f} s | "
                    f"{result['max_rss'] / mb:.0f} MB | {result['python_peak'] / mb:.1f} MB |")
-    out += ["", "Messages are fetched in batches of at most 50 messages and 16 MB, and committed "
-            "every 50, so peak memory does not depend on the mailbox's size."]
+    out += ["", "Messages are fetched in batches of at most 50 messages and 16 MB and committed "
+            "every 50, so peak memory follows the batch, not the mailbox: the small growth from "
+            "the smallest to the biggest mailbox is the list of UIDs and SQLAlchemy's caches, "
+            "not message bytes."]
     return out
 
 
