@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=(args.log_level or _default_level(args.command)).upper(),
                         format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command is None or (args.command == "rules" and args.rules_command is None):
         parser.print_help()
         return 2

@@ -39,6 +39,7 @@ class MailboxConfig(_Strict):
     password_env: str | None = None
     auth: Literal["password", "xoauth2"] = "password"
     oauth2_token_env: str | None = None
+    oauth2_token_file: str | None = None  # re-read at each connection, so a refreshed token is used
     folders: list[str] = Field(default_factory=lambda: ["INBOX"])
     address: str | None = None  # the address this mailbox receives for; default: username
 
