@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 
@@ -170,9 +169,8 @@ def test_xoauth2_logs_in_with_the_token_from_the_environment(dovecot, imap_user,
 def test_an_oauth2_token_file_is_read_at_each_connection(dovecot, imap_user, monkeypatch,
                                                           tmp_path):
     token = tmp_path / "token"
-    base = dovecot.mailbox(imap_user, monkeypatch=monkeypatch).model_dump()
-    cfg = SimpleNamespace(**{**base, "auth": "xoauth2", "password_env": None},
-                          oauth2_token_file=str(token))
+    cfg = dovecot.mailbox(imap_user, monkeypatch=monkeypatch).model_copy(
+        update={"auth": "xoauth2", "password_env": None, "oauth2_token_file": str(token)})
 
     with pytest.raises(imap.ConfigProblem, match="cannot read oauth2_token_file"):
         imap.connect(cfg)

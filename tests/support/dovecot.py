@@ -127,7 +127,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={mail_user} gid={mail_group} home={root}/mail/%u
+  args = uid={mail_user} gid={mail_group} home={root}/mail/%u allow_all_users=yes
 }}
 mail_location = maildir:~/Maildir
 service anvil {{
