@@ -215,7 +215,7 @@ def main() -> None:
 def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
             sizes: tuple[int, ...]) -> list[str]:
     mb = 1024 * 1024
-    out = [f"# IMAP take-in benchmark", "",
+    out = ["# IMAP take-in benchmark", "",
            f"Local Dovecot {server_version()} on loopback, {os.cpu_count()} CPU(s), "
            f"{sys.version.split()[0]}; `mbsync` {mbsync_version()}. "
            f"Messages of 7-80 KB (a text body and a base64 attachment). Take-in = fetch + "

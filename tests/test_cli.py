@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from intake.cli import main
 from intake.config import load_settings
 from tests.conftest import REPO
 

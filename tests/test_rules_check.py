@@ -1,10 +1,8 @@
 """`intake rules check`: every problem named as file:line with the key, exit 1; warnings exit 0."""
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timezone
 
-import pytest
 
 from intake.cli import main
 from intake.rules import load_rules

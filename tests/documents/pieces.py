@@ -239,6 +239,6 @@ def body(w: Writer, kind: str) -> tuple[str, int]:
         "contribuer à la réussite de ce projet au service des personnes détenues."])
     if kind == "quoted_letter":
         quoted = "\n".join("> " + line for line in text.splitlines())
-        return (f"Bonjour, voici mon CV en pièce jointe.\n\nLe 3 mai 2021 à 10:00, OMP <omp@example.ma> a écrit :\n"
+        return ("Bonjour, voici mon CV en pièce jointe.\n\nLe 3 mai 2021 à 10:00, OMP <omp@example.ma> a écrit :\n"
                 + quoted), 0
     return text, 0

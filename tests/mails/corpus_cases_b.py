@@ -7,7 +7,6 @@ import corpus_docs as d
 from corpus_docs import Person
 from corpus_kit import (B, OMP2, REFEREES, SUBJECT, Case, Dossier, application, at, cv_pdf, dossier, letter_docx,
                         letter_pdf, letter_text, refs, refs_docx, refs_pdf, referees_text, short_body)
-from corpus_mime import Mail
 
 MERYEM = Person("Meryem Bouzidi", "meryem.bouzidi@gmail.com", "+212 6 61 37 20 84")
 ZAKARIA = Person("Zakaria Idrissi", "zakaria.idrissi@outlook.com", "+212 6 62 48 31 95", female=False)

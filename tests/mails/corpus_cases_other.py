@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import corpus_docs as d
 from corpus_docs import Person
-from corpus_kit import (B, C, E, FIN, MD, MDCC, OMP1, OMP2, SUBJECT, Case, Dossier, application, at, cv_pdf,
+from corpus_kit import (B, C, E, FIN, MDCC, OMP1, OMP2, SUBJECT, Case, Dossier, application, at, cv_pdf,
                         dossier, letter_docx, letter_text, short_body)
 from corpus_mime import Mail
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import docx
-from docx.oxml.ns import qn
 from docx.oxml import OxmlElement
 from fpdf import FPDF
 

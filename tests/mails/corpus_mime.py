@@ -128,7 +128,7 @@ def received_chain(m: Mail) -> list[str]:
 
 def sender_host(m: Mail) -> tuple[str, str]:
     if m.client == "outlook":
-        return (f"EUR02-DB5-obe.outbound.protection.outlook.com", f"40.92.{int(m.token('ip', 2), 16) % 250}.21")
+        return ("EUR02-DB5-obe.outbound.protection.outlook.com", f"40.92.{int(m.token('ip', 2), 16) % 250}.21")
     domain = m.sender[1].split("@")[1].lower()
     if domain in ("gmail.com", "googlemail.com"):
         return (f"mail-wr1-f{40 + int(m.token('ip', 2), 16) % 30}.google.com",
