@@ -62,7 +62,23 @@ def readable(raw: bytes) -> bytes:
     if end < 0:
         end = raw.find(b"\r\n\r\n")
     head, rest = (raw, b"") if end < 0 else (raw[:end], raw[end:])
-    return _OBSOLETE_NAME.sub(rb"\1:", head) + rest
+    return _refold(_OBSOLETE_NAME.sub(rb"\1:", head)) + rest
+
+
+def _refold(head: bytes) -> bytes:
+    """Lines inside the header that are neither a field nor indented (a long value some
+    mailer forgot to fold) become continuation lines, when header fields resume after them;
+    otherwise the parser would end the header there and lose From, Subject..."""
+    lines = head.split(b"\n")
+    fields = [i for i, line in enumerate(lines) if _FIELD.match(line)]
+    if not fields:
+        return head
+    last = fields[-1]
+    for i in range(1, last):
+        line = lines[i]
+        if line.strip(b"\r") and not _FIELD.match(line) and line[:1] not in (b" ", b"\t"):
+            lines[i] = b" " + line
+    return b"\n".join(lines)
 
 
 def header_block(raw: bytes) -> bytes:

@@ -14,6 +14,7 @@ import mailparser
 from .extract import Attachment, safe_filename
 from .extract.plain import html_to_text as extract_html_to_text
 from .headers import addresses, first_address, readable
+from .headertext import header_text
 
 logging.getLogger("mailparser").setLevel(logging.ERROR)
 
@@ -49,18 +50,19 @@ def parse(raw: bytes) -> ParsedMail:
     raw = readable(raw)
     try:
         mail = mailparser.parse_from_bytes(raw)
-        message, subject, plain, html = mail.message, mail.subject, mail.text_plain, mail.text_html
+        message, plain, html = mail.message, mail.text_plain, mail.text_html
     except Exception:  # mail-parser trips on some broken MIME; the standard library copes
         message = email.message_from_bytes(raw, policy=compat32)
-        subject = _decode(str(message.get("Subject") or ""))
         plain, html = _bodies(message)
-    name, address = _sender(message)
+    fallback = _own_charset(message)
+    subject = next((header_text(v, fallback) for k, v in message.raw_items() if k.lower() == "subject"), "")
+    name, address = _sender(message, fallback)
     body = "\n".join(_texts(plain)) if plain else html_to_text("\n".join(_texts(html)))
     parsed = ParsedMail(
-        subject=nfc(" ".join(_texts(subject))).strip(),
+        subject=nfc(subject).strip(),
         sender=address, sender_name=name,
         to=_addresses(message, "to"), cc=_addresses(message, "cc"),
-        headers=_headers(message),
+        headers=_headers(message, fallback),
         content_type=(message.get_content_type() or "text/plain").lower(),
         body=nfc(body),
     )
@@ -96,31 +98,32 @@ def _charset(part: EmailMessage) -> str:
     return charset
 
 
-def _sender(message: EmailMessage) -> tuple[str | None, str | None]:
-    address = first_address(message, "From") or first_address(message, "Sender")
+def _own_charset(message: EmailMessage) -> str | None:
+    """The charset the message declares for its text: the likeliest one for raw 8-bit headers."""
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and part.get_content_charset():
+            return part.get_content_charset()
+    return None
+
+
+def _sender(message: EmailMessage, fallback: str | None = None) -> tuple[str | None, str | None]:
+    address = (first_address(message, "From") or first_address(message, "Sender")
+               or first_address(message, "Return-Path"))   # the envelope sender, last
     name = None
-    for display, _ in addresses((message.get_all("From") or [])[:1]):
-        name = _decode(display).strip().strip('"') or None
+    raw_from = [v for k, v in message.raw_items() if k.lower() == "from"][:1]
+    for display, _ in addresses([header_text(v, fallback) for v in raw_from]):
+        name = display.strip().strip('"') or None
     return (nfc(name) if name else None), address
-
-
-def _decode(value: str) -> str:
-    from email.header import decode_header, make_header
-
-    try:
-        return str(make_header(decode_header(value)))
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        return value
 
 
 def _addresses(message: EmailMessage, name: str) -> list[str]:
     return [a.lower() for _, a in addresses(message.get_all(name) or [])]
 
 
-def _headers(message: EmailMessage) -> dict[str, list[str]]:
+def _headers(message: EmailMessage, fallback: str | None) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
-    for key, value in message.items():
-        result.setdefault(key.lower(), []).append(nfc(_decode(str(value)))[:10000])
+    for key, value in message.raw_items():
+        result.setdefault(key.lower(), []).append(nfc(header_text(value, fallback))[:10000])
     return result
 
 
@@ -150,7 +153,7 @@ def _collect_attachments(message: EmailMessage, parsed: ParsedMail) -> None:
 
 def _as_attachment(part: EmailMessage, number: int) -> Attachment | None:
     ctype = (part.get_content_type() or "application/octet-stream").lower()
-    filename = _decode(part.get_filename() or "") if part.get_filename() else ""
+    filename = header_text(part.get_filename()) if part.get_filename() else ""
     disposition = (part.get_content_disposition() or "").lower()
     if not filename and ctype in BODY_TYPES and disposition != "attachment":
         return None  # body text, already read by mail-parser

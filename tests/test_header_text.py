@@ -1,0 +1,32 @@
+"""Header text in the charsets applicants' mail really uses, labelled or not."""
+from __future__ import annotations
+
+import pytest
+
+from intake.headertext import guess_text, header_text
+from intake.parse import parse
+
+
+@pytest.mark.parametrize("text, charset", [
+    ("ترشيح لمنصب مكلف بالمشروع", "cp1256"),          # old Outlook in Arabic
+    ("Candidature chargée de projet – réf. OMP", "cp1252"),
+    ("Réf : candidature", "cp1252"),
+    ("转发：整体提升企业服务水平", "gb18030"),
+    ("Привет мир", "cp1251"),
+])
+def test_unlabelled_8bit_bytes_are_read_in_the_likeliest_charset(text, charset):
+    assert guess_text(text.encode(charset), None) == text
+
+
+def test_an_encoded_word_labelled_gb2312_may_hold_gbk_characters():
+    assert header_text("=?GB2312?B?g8iRqsGmrmHJ+tPr16LL3Lmk0tXM9bz+1q685LXEudjPtaO7?=").startswith("內應力產生")
+
+
+def test_a_raw_arabic_subject_in_a_cp1256_mail():
+    raw = ("From: =?utf-8?b?2LPZhNmF2Yk=?= <salma@example.ma>\nTo: omdp.direction@gmail.com\n"
+           "Subject: ").encode() + "ترشيح لمنصب مكلف بالمشروع".encode("cp1256") + \
+          b"\nContent-Type: text/plain; charset=windows-1256\n\n" + "السلام عليكم".encode("cp1256")
+    mail = parse(raw)
+    assert mail.subject == "ترشيح لمنصب مكلف بالمشروع"
+    assert mail.sender_name == "سلمى"
+    assert mail.body.strip() == "السلام عليكم"
