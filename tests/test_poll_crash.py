@@ -31,6 +31,32 @@ def start_poll(config: Path, env: dict) -> subprocess.Popen:
                             stderr=subprocess.PIPE)
 
 
+def delivered(engine) -> int:
+    """Messages taken in so far (0 before the first poll has made the tables)."""
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(Delivery))
+    except Exception:  # noqa: BLE001 - no table yet
+        return 0
+
+
+def wait_then_kill(process, engine, rng) -> bool:
+    """Kill at a random moment: half the time after a random delay, half the time once a
+    random number of further messages has been taken in (so the kill lands mid-take-in)."""
+    done = delivered(engine)
+    if rng.random() < 0.5 or done >= MESSAGES:
+        time.sleep(rng.uniform(0.3, 3.0))
+    else:
+        target, give_up = rng.randint(done + 1, MESSAGES), time.monotonic() + 120
+        while process.poll() is None and delivered(engine) < target and time.monotonic() < give_up:
+            time.sleep(0.02)
+    if process.poll() is not None:
+        return False
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return True
+
+
 def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
         dovecot, imap_user, tmp_path, db_url, rules_dir):
     when = dt.datetime(2026, 4, 28, 9, 0, tzinfo=dt.timezone.utc)
@@ -44,14 +70,13 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
 
+    watcher = create_engine(db_url)
     killed_running = 0
     for _ in range(KILLS):
         process = start_poll(config, env)
-        time.sleep(rng.uniform(0.3, 4.0))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            killed_running += 1
+        killed_running += wait_then_kill(process, watcher, rng)
         process.wait()
+    watcher.dispose()
     final = start_poll(config, env)
     _, errors = final.communicate(timeout=240)
 
