@@ -95,8 +95,7 @@ def not_a_message(raw: bytes) -> str | None:
     if not raw.strip():
         return "empty file"
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return ("an OLE file (an Outlook .msg or an old Office document), not a mail message: "
-                "for an Outlook message, save it as .eml")
+        return "an OLE file (an old Office document such as .doc or .xls), not a mail message"
     if raw.startswith(b"\x78\x9f\x3e\x22"):
         return "a raw winmail.dat (TNEF) payload, not a mail message"
     if raw.startswith(b"%PDF") or raw.startswith(b"PK\x03\x04"):

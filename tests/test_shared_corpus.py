@@ -78,13 +78,16 @@ def test_every_corpus_file_is_taken_in_or_refused_by_name(corpus_run):
 
 
 def test_only_files_that_are_not_mail_are_refused(corpus_run):
-    """Outlook .msg files (OLE, not RFC 5322) are refused with the way to fix it."""
     files, result, _ = corpus_run
-    refused = {str(Path(r.origin.split("#")[0]).relative_to(CORPUS)): r.reason for r in result.refused
+    refused = {str(Path(r.origin.split("#")[0]).relative_to(CORPUS)) for r in result.refused
                if is_mail_folder_file(Path(r.origin.split("#")[0]))}
-    outlook = {name for name, reason in refused.items() if "Outlook .msg" in reason and "save it as .eml" in reason}
-    assert set(refused) - outlook == KNOWN_NOT_MAIL
-    assert {Path(n).suffix for n in outlook} <= {".msg", ""}
+    assert refused == KNOWN_NOT_MAIL
+
+
+def test_outlook_msg_files_are_taken_in_as_messages(corpus_run):
+    files, result, _ = corpus_run
+    taken = {Path(origin).name for origin, _ in result.taken}
+    assert {"mail_outlook_1", "fake_email.msg", "fake_email_attachment.msg", "simple_msg.msg"} <= taken
 
 
 def test_no_corpus_message_fails_to_be_understood(corpus_run):

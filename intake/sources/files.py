@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .outlook import NotOutlookMessage, is_outlook_message, msg_to_eml
 from ..headers import _BOM, _ENVELOPE, first_address, not_a_message, parse_headers, received_at
 
 
@@ -92,11 +93,17 @@ def split_mbox(path: Path, cr_only: bool = False) -> Iterator[bytes]:
 
 
 def _one(data: bytes, origin: str, path: Path) -> RawMail | Refused:
+    key = f"sha256:{hashlib.sha256(data).hexdigest()}"    # of the file as it is on disk
+    if is_outlook_message(data):
+        try:
+            data = msg_to_eml(data)
+        except NotOutlookMessage as exc:
+            return Refused(origin, str(exc))
     reason = not_a_message(data)
     if reason:
         return Refused(origin, reason)
     headers = parse_headers(data)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-    return RawMail(data=data, origin=origin, source_key=f"sha256:{hashlib.sha256(data).hexdigest()}",
+    return RawMail(data=data, origin=origin, source_key=key,
                    mailbox=first_address(headers, "Delivered-To"),
                    received_at=received_at(headers, mtime))
