@@ -25,6 +25,7 @@ from .config import Settings
 from .errors import UserError
 from .instance import single_instance
 from .poller import Poller, poll_mailboxes, understand
+from .process import mark_for_reprocessing
 from .rules import check_rules
 
 log = logging.getLogger("intake.daemon")
@@ -137,8 +138,9 @@ class RulesWatcher:
                           "(`intake rules check` lists the problems)")
                 return False
             self.app.rules = ruleset
-            log.info("rules reloaded: %d posting(s); `intake reprocess` applies them to mail "
-                     "already taken in", len(ruleset.postings))
+            again = mark_for_reprocessing(self.app.db)
+            log.info("rules reloaded: %d posting(s); the %d message(s) already taken in are "
+                     "sorted again with them at the next poll", len(ruleset.postings), again)
             return True
 
 
@@ -168,14 +170,7 @@ class MailboxBackoff:
 
 
 def send_nightly(app: App) -> None:
-    """The nightly report: `intake.reports.send_nightly(settings)` when the reports package
-    provides it, else the same path as `intake report --send`."""
-    from . import reports
-
-    hook = getattr(reports, "send_nightly", None)
-    if hook is not None:
-        hook(app.settings)
-        return
+    """The nightly report: the same path as `intake report --send`."""
     if not app.settings.report.recipients:
         log.warning("nightly report skipped: no [report] recipients in the config")
         return

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from .app import App, open_app
 from .config import Settings
 from .errors import UserError
-from .models import MailboxState, Message
-from .process import Summary, process_one
+from .models import MailboxState
+from .process import Summary, understand_pending
 from .progress import Progress
 from .sources import imap
 from .takein import take_in
@@ -226,14 +226,5 @@ def poll_and_understand(app: App, *, stop: threading.Event | None = None, ssl_co
 
 
 def understand(app: App, stop: threading.Event) -> Summary:
-    """Understand the messages taken in but not yet understood, one at a time, stopping after
-    the message in hand when `stop` is set (the rest stay pending for the next run)."""
-    summary = Summary()
-    with app.db.session() as session:
-        pending = session.scalars(select(Message.id).where(Message.state == "pending")
-                                  .order_by(Message.id)).all()
-    for message_pk in pending:
-        if stop.is_set():
-            break
-        summary.add(process_one(app.db, app.store, app.rules, app.own_addresses, message_pk))
-    return summary
+    """Understand what was taken in, stopping after the message in hand when `stop` is set."""
+    return understand_pending(app.db, app.store, app.rules, app.own_addresses, stop=stop)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import traceback
 from dataclasses import dataclass, field
 
@@ -35,11 +36,15 @@ class Summary:
 
 
 def understand_pending(db: Database, store: Store, rules: RuleSet, own_addresses: set[str],
-                       summary: Summary | None = None) -> Summary:
+                       summary: Summary | None = None, stop: threading.Event | None = None) -> Summary:
+    """Understand every message taken in but not yet understood, one at a time; when `stop` is
+    set, stop after the message in hand (the rest stay pending for the next run)."""
     summary = summary or Summary()
     with db.session() as session:
         pending = session.scalars(select(Message.id).where(Message.state == "pending").order_by(Message.id)).all()
     for message_pk in pending:
+        if stop is not None and stop.is_set():
+            break
         summary.add(process_one(db, store, rules, own_addresses, message_pk))
     return summary
 

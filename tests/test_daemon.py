@@ -147,6 +147,29 @@ def app(tmp_path, rules_dir):
     app.close()
 
 
+def test_a_rules_fix_sorts_the_mail_already_received_again(app, caplog):
+    """The admin fixes a posting's subject while the daemon runs: no `intake reprocess` needed."""
+    from intake.ingest import ingest
+    from intake.poller import understand as understand_pending_mail
+    from tests.conftest import REPO
+
+    path = app.settings.rules_dir / "omp-dialogue-detenus-2026.toml"
+    text = path.read_text()
+    path.write_text(text.replace('subject = "Candidature_chargé(e) de projet_OMP"', 'subject = "Autre chose"'))
+    watcher = RulesWatcher(app)
+    watcher.seen = ()
+    assert watcher.reload_if_changed() is True
+    result = ingest(app, [REPO / "samples" / "mailbox"])
+    assert result.summary.outcomes.get("unmatched") == 7
+
+    path.write_text(text)
+    with caplog.at_level(logging.INFO, logger="intake.daemon"):
+        assert watcher.reload_if_changed() is True
+    assert "9 message(s) already taken in are sorted again" in caplog.text
+    summary = understand_pending_mail(app, threading.Event())   # what the next poll does
+    assert summary.outcomes == {"dossier": 7, "ignored": 2}
+
+
 def test_an_invalid_rules_edit_is_logged_and_the_last_good_rules_stay(app, caplog):
     watcher = RulesWatcher(app)
     good = app.rules
