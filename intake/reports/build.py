@@ -99,6 +99,6 @@ def _listed(message: Message) -> dict:
 
 
 def _failed(message: Message) -> dict:
-    error = message.error or "not understood yet: run `intake reprocess`"
+    error = message.error or "pas encore traité : il le sera au prochain passage (ou par `intake reprocess`)"
     return {"message_id": message.message_id, "stored_as": message.stored_as, "error": error,
             "attempts": message.attempts or 0}
