@@ -31,6 +31,8 @@ def ingest(args) -> int:
         result = run_ingest(app, [Path(p) for p in args.paths])
     finally:
         app.close()
+    for refused in result.refused:
+        print(f"{refused.origin}: refused: {refused.reason}", file=sys.stderr)
     outcomes = ", ".join(f"{n} {state}" for state, n in sorted(result.summary.outcomes.items())) or "nothing new"
     print(f"read {result.read} message(s): {result.new_messages} new, {result.known} already known; "
           f"understood: {outcomes}; refused {len(result.refused)} file(s) that are not mail")
@@ -55,6 +57,8 @@ def report(args) -> int:
     from .reports.build import build_report
     from .reports.render import render
 
+    if args.format == "xlsx" and not args.output and not args.send:
+        raise UserError("the xlsx format is a file: give --output FILE.xlsx")
     settings = settings_from(args)
     app = open_app(settings)
     try:
@@ -66,15 +70,12 @@ def report(args) -> int:
 
             if not send_and_record(app, data):
                 return 1
-        output = render(data, args.format)
     finally:
         app.close()
     if args.output:
-        Path(args.output).write_bytes(output)
-    elif args.format == "xlsx" and not args.send:
-        raise UserError("the xlsx format is a file: give --output FILE.xlsx")
+        Path(args.output).write_bytes(render(data, args.format))
     elif not args.send:
-        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.write(render(data, args.format))
         sys.stdout.flush()
     return 0
 

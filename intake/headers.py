@@ -16,6 +16,7 @@ _ENVELOPE = re.compile(rb"^From (-|\(\)|\S+@\S*|\S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Su
 _OBSOLETE_NAME = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
 _BOM = b"\xef\xbb\xbf"
 MAX_PREAMBLE_LINES = 3
+_UTC_UNKNOWN_ZONE = re.compile(r"-0000\s*(\([^)]*\))?\s*$")
 
 
 def message_start(raw: bytes) -> int:
@@ -41,28 +42,34 @@ def message_start(raw: bytes) -> int:
 
 
 def _known_names(raw: bytes) -> int:
-    return len({name.lower() for name in _parser_keys(raw)} & _KNOWN)
+    return len({name.lower() for name in _parse(_head_of(raw)).keys()} & _KNOWN)
 
 
-def _parser_keys(raw: bytes) -> list[str]:
-    return list(BytesHeaderParser(policy=compat32).parsebytes(_cut(raw)).keys())
+def _parse(head: bytes):
+    return BytesHeaderParser(policy=compat32).parsebytes(head)
 
 
-def _cut(raw: bytes) -> bytes:
+def _head_of(raw: bytes) -> bytes:
+    """The header lines (up to the first empty line), LF line ends, repaired."""
     raw = raw[:MAX_HEADER_BYTES].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     end = raw.find(b"\n\n")
-    return _OBSOLETE_NAME.sub(rb"\1:", raw if end < 0 else raw[: end + 1])
+    return _repair(raw if end < 0 else raw[: end + 1])
+
+
+def _repair(head: bytes) -> bytes:
+    """Obsolete "Name  :" fields written "Name:" (RFC 5322 section 4.5 allows the space;
+    Python's parser does not), and unfolded long values folded again."""
+    return _refold(_OBSOLETE_NAME.sub(rb"\1:", head))
 
 
 def readable(raw: bytes) -> bytes:
-    """The message from where its headers start, with obsolete "Name  :" fields written "Name:"
-    (RFC 5322 section 4.5 allows the space; Python's parser does not)."""
+    """The message from where its headers start, its header repaired as `header_block` sees it."""
     raw = raw[message_start(raw):]
-    end = raw.find(b"\n\n")
-    if end < 0:
-        end = raw.find(b"\r\n\r\n")
-    head, rest = (raw, b"") if end < 0 else (raw[:end], raw[end:])
-    return _refold(_OBSOLETE_NAME.sub(rb"\1:", head)) + rest
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
+    if not ends:
+        return _repair(raw)
+    end = min(ends)
+    return _repair(raw[:end]) + raw[end:]
 
 
 def _refold(head: bytes) -> bytes:
@@ -83,11 +90,11 @@ def _refold(head: bytes) -> bytes:
 
 def header_block(raw: bytes) -> bytes:
     """The header part of a message, cut at the first empty line."""
-    return _cut(raw[message_start(raw):])
+    return _head_of(raw[message_start(raw):])
 
 
 def parse_headers(raw: bytes):
-    return BytesHeaderParser(policy=compat32).parsebytes(header_block(raw))
+    return _parse(header_block(raw))
 
 
 def not_a_message(raw: bytes) -> str | None:
@@ -104,7 +111,7 @@ def not_a_message(raw: bytes) -> str | None:
     first = block.split(b"\n", 1)[0]
     if not (_FIELD.match(first) or _ENVELOPE.match(first)):
         return "no mail header at the top (it does not start with lines like 'From:' or 'Subject:')"
-    names = {name.lower() for name in parse_headers(raw).keys()}
+    names = {name.lower() for name in _parse(block).keys()}
     if not names & _KNOWN:
         return "none of the usual mail headers (From, To, Subject, Date, Received...) is present"
     return None
@@ -117,6 +124,8 @@ def _date(value: str | None) -> datetime | None:
         parsed = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if parsed is not None and parsed.tzinfo is None and _UTC_UNKNOWN_ZONE.search(value):
+        parsed = parsed.replace(tzinfo=timezone.utc)  # "-0000": UTC, local zone unknown (RFC 5322 3.3)
     if parsed is None or parsed.tzinfo is None:
         return None  # a date without a zone is not trustworthy for a deadline
     return parsed.astimezone(timezone.utc)

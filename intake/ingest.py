@@ -1,8 +1,6 @@
 """`intake ingest`: files -> take-in -> understanding (the same code as the poller after the fetch)."""
 from __future__ import annotations
 
-import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +9,6 @@ from .process import Summary, understand_pending
 from .sources.files import Refused, read_paths
 from .takein import take_in
 
-log = logging.getLogger("intake")
 BATCH = 50
 
 
@@ -27,24 +24,19 @@ class IngestResult:
 
 def ingest(app: App, paths: list[Path]) -> IngestResult:
     result = IngestResult()
-    session = app.db._sessions()
-    try:
+    with app.db.session() as session:
         for item in read_paths(paths):
             if isinstance(item, Refused):
-                result.refused.append(item)
-                print(f"{item.origin}: refused: {item.reason}", file=sys.stderr)
+                result.refused.append(item)   # the command line names each one
                 continue
             result.read += 1
             taken = take_in(session, app.store, item.data, mailbox=item.mailbox,
                             received_at=item.received_at, source_key=item.source_key)
-            session.flush()
             result.taken.append((item.origin, taken.message.id))
             result.new_messages += taken.new_message
             result.known += not taken.new_delivery
             if result.read % BATCH == 0:
                 session.commit()
         session.commit()
-    finally:
-        session.close()
     understand_pending(app.db, app.store, app.rules, app.own_addresses, result.summary)
     return result

@@ -56,7 +56,6 @@ class Message(Base):
     sender_name: Mapped[str | None] = mapped_column(String(300))
     from_addr: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
-    on_time: Mapped[bool | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     understood_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import email.utils
 import logging
 import mimetypes
 import unicodedata
@@ -66,7 +67,7 @@ def parse(raw: bytes) -> ParsedMail:
         content_type=(message.get_content_type() or "text/plain").lower(),
         body=nfc(body),
     )
-    _collect_attachments(message, parsed)
+    _collect_attachments(message, parsed, fallback)
     return parsed
 
 
@@ -127,7 +128,7 @@ def _headers(message: EmailMessage, fallback: str | None) -> dict[str, list[str]
     return result
 
 
-def _collect_attachments(message: EmailMessage, parsed: ParsedMail) -> None:
+def _collect_attachments(message: EmailMessage, parsed: ParsedMail, fallback: str | None) -> None:
     """Every leaf part that is not the body text becomes an attachment (named or not)."""
     count = 0
     stack: list[tuple[EmailMessage, int, bool]] = [(message, 0, True)]
@@ -146,14 +147,31 @@ def _collect_attachments(message: EmailMessage, parsed: ParsedMail) -> None:
                 if isinstance(child, EmailMessage):
                     stack.append((child, depth + (part.get_content_type() == "message/rfc822"), top))
             continue
-        attachment = _as_attachment(part, len(parsed.attachments) + 1)
+        attachment = _as_attachment(part, len(parsed.attachments) + 1, fallback)
         if attachment is not None:
             parsed.attachments.append(attachment)
 
 
-def _as_attachment(part: EmailMessage, number: int) -> Attachment | None:
+def _filename(part: EmailMessage, fallback: str | None) -> str:
+    """The part's file name. A name written in raw 8-bit bytes (a phone sending
+    "السيرة الذاتية.pdf" without RFC 2231 encoding) is read from the raw header, because the
+    parser has already replaced those bytes with U+FFFD."""
+    name = part.get_filename()
+    if not name:
+        return ""
+    if "\ufffd" in name:
+        for key, value in part.raw_items():
+            if key.lower() in ("content-disposition", "content-type"):
+                probe = email.message_from_string(f"{key}: {header_text(value, fallback)}\n\n")
+                if (better := probe.get_param("filename", header="content-disposition")
+                        or probe.get_param("name", header="content-type")) and "\ufffd" not in str(better):
+                    return header_text(email.utils.collapse_rfc2231_value(better))
+    return header_text(name)
+
+
+def _as_attachment(part: EmailMessage, number: int, fallback: str | None) -> Attachment | None:
     ctype = (part.get_content_type() or "application/octet-stream").lower()
-    filename = header_text(part.get_filename()) if part.get_filename() else ""
+    filename = _filename(part, fallback)
     disposition = (part.get_content_disposition() or "").lower()
     if not filename and ctype in BODY_TYPES and disposition != "attachment":
         return None  # body text, already read by mail-parser

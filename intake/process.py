@@ -66,7 +66,7 @@ def process_one(db: Database, store: Store, rules: RuleSet, own_addresses: set[s
         message = _claim(session, message_pk)
         if message is None:
             return "claimed elsewhere"
-        old_key = (message.posting_id, message.applicant)
+        old_key, label = (message.posting_id, message.applicant), message.message_id or ""
         ctx = None
         try:
             ctx = _context(session, store, rules, own_addresses, message)
@@ -79,8 +79,8 @@ def process_one(db: Database, store: Store, rules: RuleSet, own_addresses: set[s
             session.rollback()
             stage = ctx.stage if ctx else "load"
             _quarantine(db, rules, message_pk, old_key, f"{stage}: {type(exc).__name__}: {exc}")
-            log.warning("message %s %s -> failed in stage %s (%s)", message_pk, message.message_id or "",
-                        stage, type(exc).__name__)
+            log.warning("message %s %s -> failed in stage %s (%s)", message_pk, label, stage,
+                        type(exc).__name__)
             log.debug("failure of message %s:\n%s", message_pk, traceback.format_exc())
             return "failed"
         log.info("message %s %s -> %s %s", message_pk, message.message_id or "", message.state,
@@ -110,7 +110,6 @@ def _record(session, store: Store, message: Message, ctx: Context) -> None:
     message.sender_name = mail.sender_name
     message.posting_id = ctx.posting.id if ctx.outcome == "dossier" else None
     message.applicant = mail.sender if ctx.outcome == "dossier" else None
-    message.on_time = ctx.posting.on_time(message.received_at) if ctx.posting else None
     message.error, message.understood_at = None, utcnow()
     message.documents.clear()
     session.flush()
@@ -137,7 +136,7 @@ def _problem_of(filename: str, ctx: Context) -> str | None:
 
 def _finding(finding) -> dict:
     return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence,
-            "referees": list(getattr(finding, "referees", ()) or ())}
+            "referees": list(finding.referees)}
 
 
 def _suffix(filename: str) -> str:

@@ -1,17 +1,18 @@
 """ParsedMail -> the posting it applies to, or unmatched with the reason (pure)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from .parse import ParsedMail
 from .rules import Posting, RuleSet
-from .text import fold, subject_words, words
+from .text import fold, subject_words
 
 APPLICATION_WORDS = ("candidature", "postuler", "je postule", "application for", "job application",
                      "applying for", "ترشيح", "ترشح", "طلب توظيف", "طلب عمل")
-CV_NAMES = ("cv", "curriculum", "resume", "سيرة", "السيرة")
+CV_NAMES = {"cv", "curriculum", "resume", "سيرة", "السيرة"}
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,7 @@ def looks_like_application(mail: ParsedMail) -> bool:
     said = fold(f"{mail.subject}\n{mail.body[:3000]}")
     if any(word in said for word in APPLICATION_WORDS):
         return True
-    for attachment in mail.attachments:
-        name = set(words(attachment.filename.rsplit(".", 1)[0])) | set(fold(attachment.filename).replace("_", " ").replace("-", " ").split())
-        if any(cv in name for cv in CV_NAMES):
-            return True
-    return False
+    return any(set(re.split(r"[\W_]+", fold(a.filename))) & CV_NAMES for a in mail.attachments)
 
 
 def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] | None:

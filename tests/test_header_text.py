@@ -30,3 +30,12 @@ def test_a_raw_arabic_subject_in_a_cp1256_mail():
     assert mail.subject == "ترشيح لمنصب مكلف بالمشروع"
     assert mail.sender_name == "سلمى"
     assert mail.body.strip() == "السلام عليكم"
+
+
+def test_a_file_name_in_raw_utf8_bytes_keeps_its_arabic_letters():
+    raw = ("From: salma@example.ma\nSubject: ترشيح\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n"
+           "السلام عليكم\n--b\nContent-Type: application/pdf\n"
+           'Content-Disposition: attachment; filename="السيرة الذاتية.pdf"\n'
+           "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n").encode("utf-8")
+    assert [a.filename for a in parse(raw).attachments] == ["السيرة الذاتية.pdf"]

@@ -63,3 +63,17 @@ def test_raw_bytes_are_stored_privately_and_by_content(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert not list(path.parent.glob(".tmp-*"))
+
+
+def test_received_at_is_the_topmost_received_date_even_when_written_minus_0000():
+    from email.parser import BytesHeaderParser
+
+    from intake.headers import received_at
+
+    raw = (b"Received: from mx by zmd with IMAP4-SSL; 19 Apr 2017 20:56:33 -0000\n"
+           b"Received: (qmail 31952 invoked from network); 5 Apr 2017 07:45:31 -0000\n"
+           b"Date: Wed, 5 Apr 2017 07:45:19 +0000\nFrom: a@b.ma\n\nbody\n")
+    got = received_at(BytesHeaderParser().parsebytes(raw), WHEN)
+    assert got == datetime(2017, 4, 19, 20, 56, 33, tzinfo=timezone.utc)
+    no_zone = BytesHeaderParser().parsebytes(b"Date: 5 Apr 2017 07:45:19\nFrom: a@b.ma\n\n")
+    assert received_at(no_zone, WHEN) == WHEN   # no zone at all: not trusted, the fallback is used

@@ -67,7 +67,6 @@ def upgrade() -> None:
     sa.Column('sender_name', sa.String(length=300), nullable=True),
     sa.Column('from_addr', sa.String(length=320), nullable=True),
     sa.Column('subject', sa.Text(), nullable=True),
-    sa.Column('on_time', sa.Boolean(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('understood_at', sa.DateTime(timezone=True), nullable=True),
