@@ -25,7 +25,9 @@ class PieceVocab(pydantic.BaseModel, extra="forbid"):
     rivals: list[str] = []         # pieces a single document cannot also be (the stronger wins)
 
 
+@functools.cache
 def load_default_vocabulary() -> dict[str, PieceVocab]:
+    """The shipped defaults, read once (callers copy the dict before changing it)."""
     return load_vocabulary(DEFAULTS)
 
 
