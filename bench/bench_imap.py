@@ -1,8 +1,13 @@
 """Benchmark of the IMAP take-in against a local Dovecot, with mbsync (isync) as the yardstick.
 
+    0. the real command `intake poll --once` (take-in AND understanding) of a 2,000-message
+       mailbox against `mbsync` pulling the same mailbox, in one run; then the same command when
+       nothing is new, against `intake --help`, at two mailbox sizes (it must stay flat);
+
     python bench/bench_imap.py                 # full run (2,000 and 10,000 messages)
     python bench/bench_imap.py --quick         # smaller mailboxes, for a smoke run
     python bench/bench_imap.py --write docs/bench_imap.md
+    python bench/bench_imap.py --idle          # only: a poll that finds nothing, 500 and 10,000
 
 Measures, each in a fresh child process so that peak memory (ru_maxrss) is its own:
   1. taking in a 2,000-message mailbox (fetch + store + database, no understanding) vs
@@ -30,7 +35,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.dovecot import Dovecot, ImapUser  # noqa: E402
+from tests.support.dovecot import Dovecot, ImapUser, write_config  # noqa: E402
+
+
+def text_message(n: int) -> bytes:
+    """A short text mail (for big mailboxes whose first poll must end in minutes)."""
+    return (f"From: Candidat {n} <candidat{n}@example.ma>\r\nTo: recrutement@example.org\r\n"
+            f"Subject: Candidature {n}\r\nMessage-ID: <idle-{n}@example.ma>\r\n"
+            "Date: Mon, 04 Mar 2024 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"Bonjour, je vous adresse ma candidature ({n}).\r\n").encode()
 
 
 def message(n: int, rng: random.Random) -> bytes:
@@ -50,14 +63,14 @@ def message(n: int, rng: random.Random) -> bytes:
     ).encode()
 
 
-def load(server: Dovecot, user: ImapUser, count: int) -> int:
+def load(server: Dovecot, user: ImapUser, count: int, text_only: bool = False) -> int:
     rng = random.Random(count)
     when = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)
     sizes = []
 
     def messages():
         for n in range(count):
-            raw = message(n, rng)
+            raw = text_message(n) if text_only else message(n, rng)
             sizes.append(len(raw))
             yield raw, when + dt.timedelta(minutes=n)
 
@@ -73,16 +86,17 @@ def child_takein(args: list[str]) -> dict:
 
     from intake.app import open_app
     from intake.config import MailboxConfig, load_settings
-    from intake.poller import Poller
+    from intake.takein.poller import Poller
 
-    db_url, data_dir, rules_dir, box_json = args
+    db_url, data_dir, rules_dir, box_json, trace = args
     box = MailboxConfig.model_validate_json(box_json)
     app = open_app(load_settings(db=db_url, data_dir=data_dir, rules=rules_dir, env={}))
-    tracemalloc.start()
+    if trace == "trace":   # tracemalloc slows every allocation: never in a timed comparison
+        tracemalloc.start()
     started = time.perf_counter()
     result = Poller(app).poll(box)
     seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
+    peak = tracemalloc.get_traced_memory()[1] if trace == "trace" else None
     app.close()
     return {"seconds": seconds, "python_peak": peak,
             "new": sum(f.new for f in result.folders), "error": result.error}
@@ -94,7 +108,7 @@ def child_fetch(args: list[str]) -> dict:
     import tracemalloc
 
     from intake.config import MailboxConfig
-    from intake.sources import imap
+    from intake.takein import imap
 
     box = MailboxConfig.model_validate_json(args[-1])
     tracemalloc.start()
@@ -120,6 +134,28 @@ def run_child(*args: str, env: dict) -> dict:
     result = json.loads(out)
     result["max_rss"] = usage.ru_maxrss * 1024
     return result
+
+
+def run_intake(bench, box, tag: str, *args: str) -> dict:
+    """The real `intake` command in a child process (fresh SQLite per tag), timed."""
+    data = bench.work / f"cli-{tag}"
+    config = write_config(bench.work / f"cli-{tag}.toml", [box], db_url=f"sqlite:///{data}/intake.db",
+                          data_dir=data, rules_dir=REPO / "rules")
+    intake = str(Path(sys.executable).with_name("intake"))
+    log = bench.work / f"cli-{tag}.log"
+    with open(log, "ab") as errors:   # a file, not a pipe: a full pipe would stall the child
+        process = subprocess.Popen([intake, "--config", str(config), *args], env=bench.env,
+                                   stdout=subprocess.DEVNULL, stderr=errors)
+        started = time.perf_counter()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"intake {' '.join(args)} failed: {log.read_text()[-2000:]}")
+    return {"seconds": seconds, "max_rss": usage.ru_maxrss * 1024}
+
+
+def best_of(n: int, run) -> dict:
+    return min((run() for _ in range(n)), key=lambda r: r["seconds"])
 
 
 def run_mbsync(config: Path) -> dict:
@@ -169,25 +205,30 @@ SyncState *
 class Bench:
     def __init__(self, server: Dovecot, work: Path):
         self.server, self.work = server, work
-        self.env = {**os.environ, "PYTHONPATH": str(REPO)}
+        # intake as installed: its modules compiled once (__pycache__), not at every start
+        self.env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+                    "PYTHONPATH": str(REPO)}
 
-    def mailbox(self, count: int):
+    def mailbox(self, count: int, text_only: bool = False):
         user = self.server.add_user()
-        size = load(self.server, user, count)
+        size = load(self.server, user, count, text_only)
         box = self.server.mailbox(user)
         self.env[box.password_env] = user.password
         return user, box, size
 
-    def takein(self, box, tag: str) -> dict:
+    def takein(self, box, tag: str, trace: bool = False) -> dict:
         data = self.work / f"data-{tag}"
         return run_child("takein", f"sqlite:///{data}/intake.db", str(data),
-                         str(REPO / "rules"), box.model_dump_json(), env=self.env)
+                         str(REPO / "rules"), box.model_dump_json(),
+                         "trace" if trace else "time", env=self.env)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--write", metavar="FILE")
+    parser.add_argument("--idle", action="store_true",
+                        help="only the poll that finds nothing new (500 and 10,000 messages)")
     parser.add_argument("--child", nargs=argparse.REMAINDER)
     options = parser.parse_args()
     if options.child:
@@ -201,7 +242,10 @@ def main() -> None:
     server.start()
     work = Path(tempfile.mkdtemp(prefix="intake-bench-work-"))
     try:
-        lines = measure(Bench(server, work), server, work, main_size, big, sizes)
+        if options.idle:
+            lines = measure_idle(Bench(server, work), (500, 10000) if not options.quick else (200, 500))
+        else:
+            lines = measure(Bench(server, work), server, work, main_size, big, sizes)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -210,6 +254,43 @@ def main() -> None:
     print(report)
     if options.write:
         Path(options.write).write_text(report + "\n")
+
+
+def measure_idle(bench: Bench, sizes: tuple[int, ...], runs: int = 7) -> list[str]:
+    """`intake poll --once` that finds nothing new: the quick poll (intake/quickpoll.py), the
+    full poll (its fingerprint removed first), against `intake --help`; best of `runs`, the
+    three interleaved so that the machine's load weighs on each alike."""
+    out = ["# `intake poll --once` when nothing is new", "",
+           f"{os.cpu_count()} CPU(s), {sys.version.split()[0]}, local Dovecot {server_version()}; "
+           f"best of {runs} runs each; SQLite. Mailboxes of short text mails (the first poll "
+           "takes them in and understands them).", "",
+           "| messages | first poll | nothing new: quick poll | nothing new: full poll | "
+           "intake --help | quick poll - help | load average |", "|---|---|---|---|---|---|---|"]
+    for count in sizes:
+        _, box, _ = bench.mailbox(count, text_only=True)
+        tag = f"idle{count}"
+        first = run_intake(bench, box, tag, "poll", "--once")
+        checked = bench.work / f"cli-{tag}" / "poll-checked"
+        run_intake(bench, box, tag, "--log-level", "debug", "poll", "--once")   # warm the caches
+        said = (bench.work / f"cli-{tag}.log").read_text()
+        assert "quick poll: nothing new" in said, said[-2000:]
+        quick, full, helps = [], [], []
+        load_before = os.getloadavg()[0]
+        for _ in range(runs):
+            helps.append(run_intake(bench, box, tag, "--help")["seconds"])
+            quick.append(run_intake(bench, box, tag, "poll", "--once")["seconds"])
+            checked.unlink()
+            full.append(run_intake(bench, box, tag, "poll", "--once")["seconds"])
+        assert checked.exists(), "the full poll left no fingerprint"
+        load = f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"
+        out.append(f"| {count:,} | {first['seconds']:.1f} s | {min(quick) * 1000:.0f} ms | "
+                   f"{min(full) * 1000:.0f} ms | {min(helps) * 1000:.0f} ms | "
+                   f"**{(min(quick) - min(helps)) * 1000:+.0f} ms** | {load} |")
+        print(out[-1], file=sys.stderr)
+    out += ["", "The quick poll reads the config, asks SQLite and the IMAP server with the "
+            "standard library, records the poll in mailbox_health and exits; the full poll "
+            "imports SQLAlchemy, pydantic and imapclient first."]
+    return out
 
 
 def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
@@ -221,7 +302,27 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
            f"Messages of 7-80 KB (a text body and a base64 attachment). Take-in = fetch + "
            f"content-addressed store (fsync) + SQLite rows; understanding is not included.", ""]
 
+    load_before = os.getloadavg()
     user, box, total = bench.mailbox(main_size)
+    whole = run_intake(bench, box, "main", "poll", "--once")
+    theirs_first = run_mbsync(mbsync_config(work / "mbsync-first", server, user))
+    out += [f"## `intake poll --once` (take-in and understanding) of a {main_size:,}-message "
+            f"mailbox vs `mbsync`", "",
+            "| | time | messages/s | peak RSS |", "|---|---|---|---|",
+            f"| intake poll --once (first) | {whole['seconds']:.1f} s | "
+            f"{main_size / whole['seconds']:.0f} | {whole['max_rss'] / mb:.0f} MB |",
+            f"| mbsync pull | {theirs_first['seconds']:.1f} s | "
+            f"{main_size / theirs_first['seconds']:.0f} | {theirs_first['max_rss'] / mb:.0f} MB |", "",
+            f"Ratio: **{whole['seconds'] / theirs_first['seconds']:.1f}x** mbsync's time "
+            f"(load average before: {load_before[0]:.2f}).", ""]
+    idle_rows = []
+    help_time = best_of(3, lambda: run_intake(bench, box, "main", "--help"))
+    for count, (tag, idle_box) in ((main_size, ("main", box)),):
+        idle = best_of(3, lambda: run_intake(bench, idle_box, tag, "poll", "--once"))
+        idle_rows.append(f"| {count:,} | {idle['seconds'] * 1000:.0f} ms | "
+                         f"{help_time['seconds'] * 1000:.0f} ms | "
+                         f"{(idle['seconds'] - help_time['seconds']) * 1000:+.0f} ms |")
+
     ours = bench.takein(box, "main")
     fetch = run_child("fetch", box.model_dump_json(), env=bench.env)
     theirs = run_mbsync(mbsync_config(work / "mbsync-main", server, user))
@@ -229,7 +330,7 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
             "| | time | messages/s | peak RSS | Python peak (tracemalloc) |",
             "|---|---|---|---|---|",
             f"| intake poll (first) | {ours['seconds']:.1f} s | {main_size / ours['seconds']:.0f} | "
-            f"{ours['max_rss'] / mb:.0f} MB | {ours['python_peak'] / mb:.1f} MB |",
+            f"{ours['max_rss'] / mb:.0f} MB | - |",
             f"| intake fetch only (no store, no database) | {fetch['seconds']:.1f} s | "
             f"{main_size / fetch['seconds']:.0f} | {fetch['max_rss'] / mb:.0f} MB | "
             f"{fetch['python_peak'] / mb:.1f} MB |",
@@ -237,10 +338,19 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
             f"{theirs['max_rss'] / mb:.0f} MB | - |", "",
             f"Ratio intake / mbsync: **{ours['seconds'] / theirs['seconds']:.1f}x** the time "
             f"(the IMAP fetch alone: {fetch['seconds'] / theirs['seconds']:.1f}x); the rest is "
-            f"the take-in's durable writes (two fsyncs per message) and its database rows.", ""]
+            f"the take-in's durable writes (the raw files, one syncfs a batch) and its database rows "
+            f"(timed without tracemalloc).", ""]
 
     user, box, total = bench.mailbox(big)
-    first = bench.takein(box, "big")
+    run_intake(bench, box, "big", "poll", "--once")
+    idle = best_of(3, lambda: run_intake(bench, box, "big", "poll", "--once"))
+    idle_rows.append(f"| {big:,} | {idle['seconds'] * 1000:.0f} ms | "
+                     f"{help_time['seconds'] * 1000:.0f} ms | "
+                     f"{(idle['seconds'] - help_time['seconds']) * 1000:+.0f} ms |")
+    out += ["## `intake poll --once` when nothing is new, against `intake --help`", "",
+            "| messages in the mailbox | poll, nothing new | intake --help | difference |",
+            "|---|---|---|---|", *idle_rows, ""]
+    first = bench.takein(box, "big", trace=True)
     again = bench.takein(box, "big")
     config = mbsync_config(work / "mbsync-big", server, user)
     run_mbsync(config)
@@ -251,21 +361,25 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
             f"{again['max_rss'] / mb:.0f} MB |",
             f"| mbsync, nothing new | {mbsync_again['seconds'] * 1000:.0f} ms | "
             f"{mbsync_again['max_rss'] / mb:.0f} MB |", "",
-            f"(The first take-in of these {big:,} messages took {first['seconds']:.1f} s.)", ""]
+            f"(The first take-in of these {big:,} messages took {first['seconds']:.1f} s, "
+            f"with tracemalloc on.)", ""]
     assert again["new"] == 0 and first["new"] == big, (first, again)
 
     out += ["## Peak memory of a first take-in as the mailbox grows", "",
+            "(times here with tracemalloc on, except the row of the main mailbox)", "",
             "| messages | mailbox size | time | peak RSS | Python peak |", "|---|---|---|---|---|"]
     series = {main_size: (ours, None), big: (first, total)}
     for count in sizes:
         if count not in series:
             _, box, size = bench.mailbox(count)
-            series[count] = (bench.takein(box, f"s{count}"), size)
+            series[count] = (bench.takein(box, f"s{count}", trace=True), size)
     for count in sizes:
         result, size = series[count]
         size_text = f"{size / mb:.0f} MB" if size else "(above)"
+        peak = result["python_peak"]
         out.append(f"| {count:,} | {size_text} | {result['seconds']:.1f} s | "
-                   f"{result['max_rss'] / mb:.0f} MB | {result['python_peak'] / mb:.1f} MB |")
+                   f"{result['max_rss'] / mb:.0f} MB | "
+                   f"{'-' if peak is None else f'{peak / mb:.1f} MB'} |")
     out += ["", "Messages are fetched in batches of at most 50 messages and 16 MB and committed "
             "every 50, so peak memory follows the batch, not the mailbox: the small growth from "
             "the smallest to the biggest mailbox is the list of UIDs and SQLAlchemy's caches, "

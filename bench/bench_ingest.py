@@ -22,19 +22,19 @@ sys.path.insert(0, str(REPO))
 
 from intake.app import open_app  # noqa: E402
 from intake.config import load_settings  # noqa: E402
-from intake.ingest import ingest  # noqa: E402
+from intake.commands import ingest_paths  # noqa: E402
 
 
 def run(paths: list[Path], label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = open_app(load_settings(data_dir=tmp, rules=str(REPO / "rules"), env={}))
         start = time.perf_counter()
-        result = ingest(app, paths)
+        result, summary = ingest_paths(app, paths)
         seconds = time.perf_counter() - start
         app.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{label}: {result.read} messages in {seconds:.1f} s = {result.read / seconds:.1f} msg/s "
-          f"({result.summary.outcomes}); peak RSS so far {peak:.0f} MB")
+          f"({summary.outcomes}); peak RSS so far {peak:.0f} MB")
 
 
 def copies(n: int, into: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intake.reports.deliver import MAX_MAIL_BYTES, build_message, fitting_message  # noqa: E402
+from intake.reports.mail import MAX_MAIL_BYTES, build_message, fitting_message  # noqa: E402
 from intake.reports.render import FORMATS, render, render_many  # noqa: E402
 from intake.reports.view import build_view  # noqa: E402
 from tests.support.reportdata import synthetic_report  # noqa: E402

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from . import __version__
-from .config import load_settings
-from .errors import UserError
+from . import __version__, logs
+from .errors import UserError, environment_failure
+from .safetext import printable
 
-FORMATS = ("text", "json", "csv", "html", "xlsx")
+from .reports import FORMATS
 
 
 def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -20,6 +19,9 @@ def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--data-dir", metavar="DIR", default=default, help="where raw messages and attachments are kept (default ./data)")
     parser.add_argument("--log-level", default=default, choices=("debug", "info", "warning", "error"),
                         help="how much to log on stderr")
+    parser.add_argument("--log-format", default=default, choices=logs.FORMATS,
+                        help="text (plain lines, the default) or json (one object per line); "
+                             "default: [logging] format in the config file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,11 +48,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("run", "the daemon: poll on schedule, send the nightly report")
 
+    status = command("status", "is intake healthy? mailboxes, messages, rules files (exit 1: a "
+                               "person must act)")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+
     report = command("report", "the completeness report")
     report.add_argument("--posting", metavar="ID", help="only this posting")
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of the screen")
     report.add_argument("--send", action="store_true", help="mail it to the configured recipients")
+
+    serve = command("serve", "the recruiters' web view")
+    serve.add_argument("--host", help="address to listen on (default: [web] listen, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [web] listen, else 8025)")
+
+    web = command("web", "the recruiters' web view: sign-in links")
+    web_sub = web.add_subparsers(dest="web_command", metavar="SUBCOMMAND")
+    link = web_sub.add_parser("link", help="print a sign-in URL for an address that receives a report",
+                              description="print a sign-in URL for an address that receives a report")
+    _globals(link, suppress=True)
+    link.add_argument("email", metavar="EMAIL")
+
+    acknowledge = command("acknowledge", "send the acknowledgements to applicants that are due")
+    acknowledge.add_argument("--dry-run", action="store_true", help="show what would be sent; send and change nothing")
+    purge = command("purge", "erase what outlived its retention ([privacy] and rules files' retention_days)")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be erased, erase nothing")
+
+    forget = command("forget", "erase everything about one applicant, in every posting")
+    forget.add_argument("email", metavar="EMAIL")
+    forget.add_argument("--dry-run", action="store_true", help="list what would be erased, erase nothing")
+
+    export = command("export", "a ZIP of everything held about one applicant, or of a posting's dossiers")
+    what = export.add_mutually_exclusive_group(required=True)
+    what.add_argument("--applicant", metavar="EMAIL", help="every message and file held about this person, with a summary")
+    what.add_argument("--posting", metavar="ID", help="this posting's dossiers, with readable file names")
+    export.add_argument("--output", metavar="FILE.zip", required=True)
+
+    audit = command("audit", "who did what, when, on which dossier")
+    audit.add_argument("--since", metavar="DATE", help="from this date (2026-11-01) or time (2026-11-01T08:00)")
+    audit.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    audit.add_argument("--output", metavar="FILE", help="write to FILE instead of the screen")
 
     reprocess = command("reprocess", "re-route and re-evaluate stored messages with the current rules")
     reprocess.add_argument("--posting", metavar="ID", help="only messages of this posting (and unmatched ones)")
@@ -61,30 +98,37 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=(args.log_level or _default_level(args.command)).upper(),
-                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command is None or (args.command == "rules" and args.rules_command is None):
+    logs.configure(args.log_level or _default_level(args.command), fmt=args.log_format or "text")
+    if args.command is None or (args.command == "rules" and args.rules_command is None) or \
+            (args.command == "web" and args.web_command is None):
         parser.print_help()
         return 2
+    if args.command == "poll" and args.once:
+        from .quickpoll import answer
+
+        quick = answer(args)   # nothing to do: answered without the heavy imports
+        if quick is not None:
+            return quick
     try:
         from . import commands
 
         return getattr(commands, args.command)(args)
     except UserError as exc:
-        print(f"intake: error: {exc}", file=sys.stderr)
+        print(printable(f"intake: error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("intake: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        line = environment_failure(exc)
+        if line is None:
+            raise
+        print(printable(f"intake: error: {line}"), file=sys.stderr)
+        return 1
 
 
 def _default_level(command: str | None) -> str:
-    return "info" if command in ("run", "poll") else "warning"
-
-
-def settings_from(args):
-    return load_settings(config=args.config, db=args.db, rules=args.rules, data_dir=args.data_dir)
+    return "info" if command in ("run", "poll", "serve") else "warning"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """`intake run`: poll on schedule, send the nightly report, follow rules edits, stop cleanly.
 
+Mailboxes with `idle = true` are also watched with IMAP IDLE (takein/idle.py): new mail there
+is polled and understood as soon as the server announces it, besides the scheduled poll.
+
 Jobs run in an APScheduler BackgroundScheduler while the main thread waits for SIGTERM/SIGINT;
 a signal sets the stop event, the poll in progress ends after the message in hand, and the
 scheduler is shut down waiting for it. One daemon per database: a second `intake run` on the
@@ -20,15 +23,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .app import App, open_app
-from .config import Settings
+from .app import App, log_invalid_rules, open_app
+from .backoff import backoff_delay
+from .config import MailboxConfig, Settings
 from .errors import UserError
 from .instance import single_instance
-from .poller import Poller, poll_mailboxes, understand
-from .process import mark_for_reprocessing
+from .commands import check_mailboxes, poll_and_understand
+from .takein.idle import IdleMailboxes
+from .takein.poller import Poller
+from .understand import Summary, mark_for_reprocessing
 from .rules import check_rules
 
-log = logging.getLogger("intake.daemon")
+log = logging.getLogger(__name__)
 
 RULES_CHECK_SECONDS = 15
 MAX_BACKOFF_SECONDS = 3600
@@ -41,23 +47,59 @@ class Daemon:
         self.poller = Poller(app, stop=self.stop, ssl_context=ssl_context)
         self.rules = RulesWatcher(app)
         self.backoff = MailboxBackoff(self.settings.schedule.poll_interval_seconds)
+        self.turn = threading.Lock()   # one thread understands at a time
+        self.idle = IdleMailboxes(self.settings.mailboxes, lambda cfg: self.poll_now([cfg]),
+                                  self.stop, ssl_context=ssl_context, tokens=self.poller.tokens)
 
     def poll(self) -> None:
         """The poll job: due mailboxes, then understanding of what came in."""
         self.rules.reload_if_changed()
         due = [m for m in self.settings.mailboxes if self.backoff.due(m.name)]
-        for result in poll_mailboxes(self.poller, due):
+        self.poll_now(due)
+        self.acknowledge()
+
+    def poll_now(self, mailboxes: list[MailboxConfig]) -> None:
+        """Poll these mailboxes now and understand what they brought (the scheduled poll, and
+        IMAP IDLE's announcements of new mail, one thread per mailbox)."""
+        summary = Summary()
+        for result in poll_and_understand(self.app, self.poller, mailboxes, summary, turn=self.turn):
             self.backoff.record(result.mailbox, failed=result.error is not None)
-        summary = understand(self.app, self.stop)
         if summary.outcomes:
-            log.info("understood: %s", ", ".join(f"{n} {k}" for k, n in
-                                                 sorted(summary.outcomes.items())))
+            log.info("understood: %s", summary.describe())
+
+    def acknowledge(self) -> None:
+        """Send the acknowledgements due (written by understanding); a failure is logged."""
+        from .mail_out.send import send_outbox
+
+        try:
+            sent = send_outbox(self.app, stop=self.stop)
+        except UserError as exc:
+            log.error("acknowledgements not sent: %s", exc)
+            return
+        if sent.outcomes:
+            log.info("acknowledgements: %s", sent.describe())
 
     def nightly_report(self) -> None:
         try:
             send_nightly(self.app)
         except Exception as exc:  # noqa: BLE001 - the daemon goes on; the report says why
             log.error("nightly report not sent: %s: %s", type(exc).__name__, exc)
+
+    def nightly_purge(self) -> None:
+        """What outlived its retention is erased (docs/privacy.md), after the report."""
+        from .privacy.erase import purge
+
+        try:
+            result = purge(self.app, by="intake (nightly)")
+        except Exception as exc:  # noqa: BLE001 - the daemon goes on; tried again next night
+            log.error("nightly purge failed: %s: %s", type(exc).__name__, exc)
+            return
+        if result.erasure_id is not None:
+            log.info("nightly purge: %s", ", ".join(f"{n} {what}" for what, n in result.counts.items()))
+
+    def nightly(self) -> None:
+        self.nightly_report()
+        self.nightly_purge()
 
     def scheduler(self) -> BackgroundScheduler:
         schedule = self.settings.schedule
@@ -68,7 +110,7 @@ class Daemon:
             seconds=schedule.poll_interval_seconds), id="poll", name="poll",
             next_run_time=datetime.now(timezone.utc))
         hour, minute = (int(x) for x in schedule.report_time.split(":"))
-        scheduler.add_job(_logged(self.nightly_report, "nightly report"),
+        scheduler.add_job(_logged(self.nightly, "nightly report"),
                           CronTrigger(hour=hour, minute=minute, timezone=schedule.timezone),
                           id="report", name="nightly report")
         scheduler.add_job(_logged(self.rules.reload_if_changed, "rules check"),
@@ -82,20 +124,28 @@ def run(settings: Settings, *, stop: threading.Event | None = None, ssl_context=
     if not settings.mailboxes:
         raise UserError("nothing to run: add a [[mailboxes]] entry to the config file "
                         "(see config.example.toml and docs/mailboxes.md)")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if settings.web.listen:   # the web view too: refuse to start without its secret
+        from .web.links import web_secret
+        web_secret(settings)
+    check_mailboxes(settings)
     app = open_app(settings)
     try:
         with single_instance(app.db.engine):
             daemon = Daemon(app, stop, ssl_context)
             _on_signals(daemon.stop)
+            web = _web_view(app)
             scheduler = daemon.scheduler()
             scheduler.start()
+            daemon.idle.start()
             log.info("intake run: polling %d mailbox(es) every %d s; report at %s %s; "
                      "pid %d", len(settings.mailboxes), settings.schedule.poll_interval_seconds,
                      settings.schedule.report_time, settings.schedule.timezone, os.getpid())
             while not daemon.stop.wait(1):
                 pass
             log.info("stopping: finishing the message in hand")
+            if web is not None:
+                web.stop()
+            daemon.idle.stop_all()
             scheduler.shutdown(wait=True)
             log.info("stopped cleanly")
     finally:
@@ -103,9 +153,18 @@ def run(settings: Settings, *, stop: threading.Event | None = None, ssl_context=
     return 0
 
 
+def _web_view(app: App):
+    """The recruiters' web view in a thread, when [web] listen is set (see intake/web/)."""
+    if not app.settings.web.listen:
+        return None
+    from .web.server import Background
+    return Background(app, app.settings.web.listen).start()
+
+
 class RulesWatcher:
-    """Reloads the rules when a file in the rules folder changes; an invalid edit is logged
-    and the last good rules stay in force."""
+    """Reloads the rules when a file in the rules folder changes. A file with errors disables
+    its posting only (logged once, when it changed); the mail taken in is sorted again with the
+    new rules, so a fixed file's waiting mail goes to its posting."""
 
     def __init__(self, app: App):
         self.app = app
@@ -131,16 +190,12 @@ class RulesWatcher:
             except UserError as exc:
                 log.error("rules not reloaded: %s; the last good rules stay in force", exc)
                 return False
-            if ruleset.errors:
-                for problem in ruleset.errors:
-                    log.error("rules not reloaded: %s", problem)
-                log.error("the last good rules stay in force until the files are fixed "
-                          "(`intake rules check` lists the problems)")
-                return False
+            log_invalid_rules(ruleset)
             self.app.rules = ruleset
             again = mark_for_reprocessing(self.app.db)
-            log.info("rules reloaded: %d posting(s); the %d message(s) already taken in are "
-                     "sorted again with them at the next poll", len(ruleset.postings), again)
+            log.info("rules reloaded: %d posting(s), %d file(s) with errors; the %d message(s) "
+                     "already taken in are sorted again with them at the next poll",
+                     len(ruleset.postings), len(ruleset.invalid), again)
             return True
 
 
@@ -162,7 +217,7 @@ class MailboxBackoff:
             self.not_before.pop(mailbox, None)
             return
         n = self.failures[mailbox] = self.failures.get(mailbox, 0) + 1
-        wait = min(self.interval * (2 ** (n - 1) - 1), MAX_BACKOFF_SECONDS)
+        wait = min(backoff_delay(n, self.interval) - self.interval, MAX_BACKOFF_SECONDS)
         self.not_before[mailbox] = self.clock() + wait
         if wait:
             log.warning("mailbox %r failed %d times in a row: next try in %.0f s", mailbox, n,
@@ -170,17 +225,15 @@ class MailboxBackoff:
 
 
 def send_nightly(app: App) -> None:
-    """The nightly report: the same path as `intake report --send`."""
-    if not app.settings.report.recipients:
-        log.warning("nightly report skipped: no [report] recipients in the config")
-        return
-    from .reports.build import build_report
-    from .reports.deliver import send_and_record
+    """The nightly report: the same path as `intake report --send` (one mail per person)."""
+    from .reports.audience import readers
+    from .reports.deliver import send_to_readers
 
-    with app.db.session() as session:
-        data = build_report(session, app.rules, data_dir=app.settings.data_dir, posting_id=None,
-                            report_timezone=app.settings.schedule.timezone)
-    send_and_record(app, data)
+    if not readers(app.settings.report.recipients, app.rules):
+        log.warning("nightly report skipped: no [report] recipients in the config "
+                    "and no recipients in the rules files")
+        return
+    send_to_readers(app)
 
 
 def _logged(job, name: str):

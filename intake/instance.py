@@ -17,11 +17,11 @@ from typing import Iterator
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from .db import DAEMON_LOCK
 from .errors import UserError
 
-log = logging.getLogger("intake.daemon")
+log = logging.getLogger(__name__)
 
-ADVISORY_LOCK_KEY = 748_202  # 748_201 is the migration lock (db.py)
 
 
 @contextmanager
@@ -66,10 +66,10 @@ def _file_lock(database: str | None) -> Iterator[None]:
 @contextmanager
 def _advisory_lock(engine: Engine) -> Iterator[None]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        got = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        got = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": DAEMON_LOCK})
         if not got:
             raise _refuse(f"the database {engine.url.render_as_string(hide_password=True)}", "")
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DAEMON_LOCK})

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -36,10 +37,27 @@ class Base(DeclarativeBase):
     pass
 
 
+class MessageState(StrEnum):
+    """Where a message taken in stands: waiting to be understood, or the one place it ends in."""
+
+    PENDING = "pending"
+    DOSSIER = "dossier"
+    UNMATCHED = "unmatched"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class DossierStatus(StrEnum):
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+    LATE = "late"
+
+
 class Message(Base):
     """One message, however many times and places it was delivered."""
 
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_dossier", "posting_id", "applicant", "state"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -48,8 +66,7 @@ class Message(Base):
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # What understanding made of it: pending | dossier | unmatched | ignored | failed
-    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=MessageState.PENDING, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     posting_id: Mapped[str | None] = mapped_column(String(200), index=True)
     applicant: Mapped[str | None] = mapped_column(String(320))
@@ -59,6 +76,9 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     understood_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since when it is outside every dossier (unmatched, ignored, failed): the clock of
+    # [privacy] unmatched_days; sorting it outside again does not restart it.
+    outside_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="message", cascade="all, delete-orphan")
     documents: Mapped[list[Document]] = relationship(back_populates="message", cascade="all, delete-orphan",
@@ -107,6 +127,7 @@ class ExtractedText(Base):
     pages: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     problem: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)   # read, but to be checked (OCR)
 
 
 class Dossier(Base):
@@ -125,6 +146,19 @@ class Dossier(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class UnfinishedRun(Base):
+    """A message whose understanding started and has not finished (yet): written and committed
+    before the work, removed in the transaction that records the outcome. What is still here
+    when a process starts was being worked on when a process died; a message that keeps killing
+    the process is set aside as failed instead of stalling every run (no foreign key: the
+    claimed message row stays locked meanwhile)."""
+
+    __tablename__ = "unfinished_runs"
+    message_pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    runs: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MailboxState(Base):
     """Where polling an IMAP folder got to (like a sync tool's state)."""
 
@@ -138,12 +172,144 @@ class MailboxState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class MailboxHealth(Base):
+    """How the last polls of a mailbox went (intake status, the report's problems): written by
+    the poller after each poll, read without asking the server. `failing_since`: the first
+    failure of the current run of failures (None once a poll succeeds)."""
+
+    __tablename__ = "mailbox_health"
+    mailbox: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)          # one printable English line
+    error_kind: Mapped[str | None] = mapped_column(String(20))    # auth, tls, unreachable ...
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ReportRun(Base):
-    """A report sent (or tried): the "new since the last report" point moves on success only."""
+    """A report mail sent (or tried): "new since the last report" moves on success only, for
+    its recipients and its postings (None: every posting, as before per-person reports)."""
 
     __tablename__ = "report_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered: Mapped[bool] = mapped_column(default=False)
     recipients: Mapped[list] = mapped_column(JSON, default=list)
+    postings: Mapped[list | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Decision(Base):
+    """What a recruiter decided in the web view, with who and when. Understanding consults
+    these every time (intake/understand/decisions.py), so re-sorting never loses one; the latest wins.
+
+    kind "assign": message `message_pk` belongs to posting `posting_id`.
+    kind "checked": review item (`file`, `reason`) of dossier (`posting_id`, `applicant`) was looked at.
+    kind "piece": in that dossier, `document` (file sha256, or "body:<message pk>") holds
+                  `count` of `piece` (0: it is not that piece).
+    """
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    posting_id: Mapped[str] = mapped_column(String(200))
+    applicant: Mapped[str | None] = mapped_column(String(320))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                                   index=True)
+    document: Mapped[str | None] = mapped_column(String(100))
+    file: Mapped[str | None] = mapped_column(String(300))
+    piece: Mapped[str | None] = mapped_column(String(100))
+    count: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(320))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_decisions_dossier", "posting_id", "applicant"),)
+
+
+class OutboxState(StrEnum):
+    """Where a mail intake sends to a person stands (see docs/acknowledgements.md)."""
+
+    QUEUED = "queued"          # written with the dossier change; sent at the next send
+    SENDING = "sending"        # marked just before SMTP DATA: the server may have it
+    SENT = "sent"              # the server accepted it
+    UNCERTAIN = "uncertain"    # found "sending" after a crash: maybe sent; never sent again
+    FAILED = "failed"          # refused for good, or every try used up
+    CANCELLED = "cancelled"    # no longer to send (deadline passed, nothing new to tell...)
+
+
+class OutboxMail(Base):
+    """An acknowledgement to an applicant, written in the transaction that changed their dossier
+    and sent from here: its Message-ID is fixed when it is written, before any try."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_dossier", "posting_id", "applicant"),
+                      Index("ix_outbox_due", "state", "send_after"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), default="acknowledgement")
+    posting_id: Mapped[str] = mapped_column(String(200))
+    applicant: Mapped[str] = mapped_column(String(320))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(20), default=OutboxState.QUEUED)
+    message_id: Mapped[str] = mapped_column(String(500), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(320), index=True)
+    from_addr: Mapped[str | None] = mapped_column(String(320))     # None: [smtp] sender
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    references: Mapped[str | None] = mapped_column(Text)
+    told: Mapped[dict] = mapped_column(JSON)   # {"pieces": {...}, "missing": [...]}: what it says
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # sent, failed or cancelled
+class AuditEntry(Base):
+    """Who did what, when, on which dossier (intake/audit.py). Never document content and never
+    an applicant's address or name: a dossier is named by its number, so erasing a person
+    leaves nothing of them here."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_dossier", "dossier_id"), Index("ix_audit_at", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    who: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40))
+    posting_id: Mapped[str | None] = mapped_column(String(200))
+    dossier_id: Mapped[int | None] = mapped_column(Integer)   # no foreign key: the entry outlives it
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Erasure(Base):
+    """One erasure: a person forgotten (`intake forget`) or a retention purge. This record is
+    what stays: when, by whom, how many items, and for a person a salted hash of their address.
+    Until `finished_at` is set, its ErasureItems say what is still to be removed; the next
+    purge or forget finishes it (intake/privacy/erase.py)."""
+
+    __tablename__ = "erasures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))           # "forget" | "purge"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    compacted: Mapped[bool] = mapped_column(default=False)  # SQLite: VACUUM and checkpoint done
+    by: Mapped[str] = mapped_column(String(320))
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ErasureItem(Base):
+    """Something an unfinished erasure has still to remove or filter out: a file of the raw
+    store, a cached text, and what identifies the erased in saved report copies (message
+    numbers, postings, addresses, names). Written in the transaction that deletes the rows;
+    each is removed as soon as it is done, and all of them when the erasure finishes."""
+
+    __tablename__ = "erasure_items"
+    __table_args__ = (Index("ix_erasure_items_todo", "erasure_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    erasure_id: Mapped[int] = mapped_column(ForeignKey("erasures.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(700))

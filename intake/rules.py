@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from .text import subject_words
 from .vocabulary import PieceVocab, load_default_vocabulary
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_TEMPLATE = "acknowledgement"   # intake/mail_out/templates/acknowledgement.{fr,ar,en}.j2
 
 
 class PieceWords(BaseModel):
@@ -47,8 +49,23 @@ class PostingFile(BaseModel):
     timezone: str = DEFAULT_TIMEZONE
     required: dict[str, int] = Field(default_factory=dict)
     cover_letter_in_body: bool = True
+    phone_region: str = "MA"       # the country of phone numbers written without +code
     recipients: list[str] = Field(default_factory=list)
     pieces: dict[str, PieceWords] = Field(default_factory=dict)
+    acknowledge: bool = False
+    acknowledge_within_hours: float = Field(48, gt=0)
+    acknowledge_template: str = DEFAULT_TEMPLATE
+    reply_from: str | None = None
+    retention_days: int | None = Field(None, ge=0)   # days after the deadline; wins over [privacy]
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter country code such as \"MA\" or \"FR\"")
+        return value.upper()
 
     @field_validator("addresses", "recipients")
     @classmethod
@@ -62,6 +79,21 @@ class PostingFile(BaseModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("reply_from")
+    @classmethod
+    def _reply_from(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(parseaddr(value)[1]):
+            raise ValueError(f"{value!r} is not an e-mail address (e.g. \"Recrutement <jobs@example.org>\")")
+        return value
+
+    @field_validator("acknowledge_template")
+    @classmethod
+    def _template_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w\-]+", value):
+            raise ValueError(f"{value!r} is not a template name: letters, digits, '-' and '_' only "
+                             "(the files are templates/NAME.fr.j2, NAME.ar.j2, NAME.en.j2 in the rules folder)")
+        return value
 
     @field_validator("deadline", mode="before")
     @classmethod
@@ -103,6 +135,12 @@ class Posting:
     recipients: tuple[str, ...]
     vocab: dict[str, PieceVocab]
     path: Path | None = None
+    phone_region: str = "MA"
+    acknowledge: bool = False            # tell applicants what arrived (docs/acknowledgements.md)
+    acknowledge_within_hours: float = 48
+    acknowledge_template: str = DEFAULT_TEMPLATE
+    reply_from: str | None = None
+    retention_days: int | None = None
 
     @property
     def takes_mail(self) -> bool:
@@ -124,10 +162,25 @@ class Problem:
         return f"{self.path}:{self.line}: {kind}{self.message}"
 
 
+@dataclass(frozen=True)
+class InvalidFile:
+    """A rules file with errors: its posting is disabled until the file is fixed. `addresses`:
+    the e-mail addresses written in it (best effort), so that its mail waits unmatched
+    instead of going to another posting at the same address."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+    addresses: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
 @dataclass
 class RuleSet:
     postings: list[Posting]
     problems: list[Problem] = field(default_factory=list)
+    invalid: list[InvalidFile] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -150,7 +203,8 @@ def local_deadline(value: datetime | date | None, zone: str) -> datetime | None:
 
 
 def check_rules(rules_dir: Path) -> RuleSet:
-    """Read every rules file; return the valid postings and every problem found."""
+    """Read every rules file; return the valid postings and every problem found. A file with
+    an error gives no posting (it is listed in `invalid`); the other files' postings stand."""
     rules_dir = Path(rules_dir)
     if not rules_dir.is_dir():
         raise UserError(f"{rules_dir}: rules folder not found (give one with --rules DIR or INTAKE_RULES_DIR)")
@@ -160,16 +214,32 @@ def check_rules(rules_dir: Path) -> RuleSet:
         if posting is not None:
             ruleset.postings.append(posting)
     _check_conflicts(ruleset)
+    _disable_invalid(ruleset)
     return ruleset
+
+
+def _disable_invalid(ruleset: RuleSet) -> None:
+    by_file: dict[Path, list[Problem]] = {}
+    for problem in ruleset.errors:
+        by_file.setdefault(problem.path, []).append(problem)
+    ruleset.postings = [p for p in ruleset.postings if p.path not in by_file]
+    ruleset.invalid = [InvalidFile(path, tuple(problems), _addresses_in(path))
+                       for path, problems in by_file.items()]
+
+
+def _addresses_in(path: Path) -> frozenset[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    return frozenset(a.lower() for a in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text))
 
 
 def load_rules(rules_dir: Path) -> RuleSet:
-    """Rules for running the pipeline: any error stops with every problem listed."""
-    ruleset = check_rules(rules_dir)
-    if ruleset.errors:
-        listing = "\n".join(str(p) for p in ruleset.errors)
-        raise UserError(f"the rules files have errors; fix them (see `intake rules check`):\n{listing}")
-    return ruleset
+    """Rules for running the pipeline: the valid postings; a file with errors disables its
+    posting only (see check_rules). Raises only when the folder itself is missing."""
+    return check_rules(rules_dir)
+
 
 
 def _load_file(path: Path, problems: list[Problem]) -> Posting | None:
@@ -252,13 +322,30 @@ def _posting(path: Path, text: str, spec: PostingFile, problems: list[Problem]) 
         problems.append(Problem(path, 1, "no deadline: every application will count as on time", warning=True))
     if not spec.required:
         problems.append(Problem(path, 1, "no [required] pieces: every dossier will count as complete", warning=True))
+    if spec.acknowledge:
+        ok = _check_acknowledgement(path, text, spec, problems) and ok
     if not ok:
         return None
     return Posting(id=posting_id, title=spec.title, organisation=spec.organisation,
                    addresses=tuple(spec.addresses), subjects=subjects,
                    deadline=local_deadline(spec.deadline, spec.timezone), timezone=spec.timezone,
                    required=dict(spec.required), cover_letter_in_body=spec.cover_letter_in_body,
-                   recipients=tuple(spec.recipients), vocab=vocab, path=path)
+                   recipients=tuple(spec.recipients), vocab=vocab, path=path,
+                   phone_region=spec.phone_region,
+                   acknowledge=spec.acknowledge, acknowledge_within_hours=spec.acknowledge_within_hours,
+                   acknowledge_template=spec.acknowledge_template, reply_from=spec.reply_from,
+                   retention_days=spec.retention_days)
+
+
+def _check_acknowledgement(path: Path, text: str, spec: PostingFile, problems: list[Problem]) -> bool:
+    """The acknowledgement templates a posting names exist and render (errors as file:line)."""
+    from .mail_out.compose import check_templates
+
+    key = "acknowledge_template" if "acknowledge_template" in spec.model_fields_set else "acknowledge"
+    found = check_templates(spec.acknowledge_template, path.parent)
+    for where, line, message in found:
+        problems.append(Problem(where or path, line if where else find_line(text, [key]), message))
+    return not found
 
 
 def _vocabulary(spec: PostingFile) -> dict[str, PieceVocab]:

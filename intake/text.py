@@ -5,9 +5,11 @@ import re
 import unicodedata
 
 # Reply/forward prefixes in the languages applicants use: RE:, TR:, Fwd:, Réf :, AW:, WG:, رد: ...
+# Possessive quantifiers (*+) throughout: no pattern here may backtrack over a long run of
+# spaces an applicant typed (a 40,000-space subject once took 51 s), see docs/robustness.md.
 _PREFIX = re.compile(
-    r"^\s*(?:(?:re|ré|rep|réf|ref|fw|fwd|tr|trs|aw|wg|sv|vs|rv|antw|r|f|رد|إعادة توجيه|توجيه)"
-    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*|\[[^\]]{0,40}\]\s*)+",
+    r"^\s*+(?:(?:re|ré|rep|réf|ref|fw|fwd|tr|trs|aw|wg|sv|vs|rv|antw|r|f|رد|إعادة توجيه|توجيه)"
+    r"\s*+(?:(?:\[\d++\]|\(\d++\))\s*+)?[:：]\s*+|\[[^\]]{0,40}\]\s*+)+",
     re.IGNORECASE,
 )
 _SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)

@@ -21,6 +21,7 @@ class PieceVocab(pydantic.BaseModel, extra="forbid"):
     names: list[str] = []          # words recognised in a file name
     content: list[str] = []        # words recognised anywhere in the text (1 point each)
     headings: list[str] = []       # section titles: 2 points each when alone on a short line
+    introductions: list[str] = []  # words that end a sentence ending in ":" and announce a list
     min_score: int = pydantic.Field(default=4, ge=1)  # points needed to credit by content
     rivals: list[str] = []         # pieces a single document cannot also be (the stronger wins)
 
@@ -42,14 +43,23 @@ def load_vocabulary(path: Path) -> dict[str, PieceVocab]:
 _ARABIC_FOLD = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"})
 _NOT_WORD = re.compile(r"[^\w\n@]+|_")
 _SPACES = re.compile(r"[ ]+")
+# Every combining mark (accents, Arabic vowel signs) of the Basic Multilingual Plane, dropped by
+# str.translate in C rather than character by character in Python.
+_NO_MARKS = {cp: None for cp in range(0x10000) if unicodedata.combining(chr(cp))}
 
 
 def normalise(text: str) -> str:
     """Lower case, no accents or Arabic vowel marks, punctuation as spaces; newlines kept."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC_FOLD)
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFD", text).translate(_NO_MARKS)
     text = _NOT_WORD.sub(" ", text)
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+
+
+@functools.lru_cache(maxsize=16384)
+def normalise_phrase(phrase: str) -> str:
+    """normalise(), remembered: for the vocabulary's phrases, compared again and again."""
+    return normalise(phrase)
 
 
 def normalise_filename(filename: str) -> str:

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytest_plugins = ["tests.support.dovecot"]   # the `dovecot` and `imap_user` fixtures
 PG_ADMIN_URL = os.environ.get("INTAKE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -26,6 +27,18 @@ def need_shared(path: Path = SHARED) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+def need_programs(*commands: str) -> None:
+    """Debian programs a test needs (scripts/test installs them): fail in CI, skip elsewhere."""
+    import shutil
+
+    missing = [c for c in commands if shutil.which(c) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (scripts/test installs it with apt-get)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def _pg_admin_engine():

@@ -23,7 +23,7 @@ from intake.daemon import Daemon, MailboxBackoff, RulesWatcher
 from intake.errors import UserError
 from intake.instance import single_instance
 from intake.models import Delivery, MailboxState
-from tests.support.dovecot import dovecot, imap_user, make_message, write_config  # noqa: F401
+from tests.support.dovecot import make_message, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 WHEN = dt.datetime(2026, 4, 28, 9, 0, tzinfo=dt.timezone.utc)
@@ -33,11 +33,20 @@ class Intake:
     """An `intake` child process whose log lines are collected as they come."""
 
     def __init__(self, config: Path, env: dict, *args: str):
+        self._start([sys.executable, "-m", "intake", "--config", str(config), *args], env, REPO)
+
+    @classmethod
+    def command(cls, argv: list[str], env: dict, cwd) -> "Intake":
+        """Any command line (a systemd unit's ExecStart, an image's entry point)."""
+        started = cls.__new__(cls)
+        started._start(argv, env, cwd)
+        return started
+
+    def _start(self, argv: list[str], env: dict, cwd) -> None:
         self.lines: list[str] = []
         self.seen = threading.Condition()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "intake", "--config", str(config), *args], cwd=REPO,
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -149,8 +158,8 @@ def app(tmp_path, rules_dir):
 
 def test_a_rules_fix_sorts_the_mail_already_received_again(app, caplog):
     """The admin fixes a posting's subject while the daemon runs: no `intake reprocess` needed."""
-    from intake.ingest import ingest
-    from intake.poller import understand as understand_pending_mail
+    from intake.commands import ingest_paths
+    from intake.understand import understand
     from tests.conftest import REPO
 
     path = app.settings.rules_dir / "omp-dialogue-detenus-2026.toml"
@@ -159,33 +168,38 @@ def test_a_rules_fix_sorts_the_mail_already_received_again(app, caplog):
     watcher = RulesWatcher(app)
     watcher.seen = ()
     assert watcher.reload_if_changed() is True
-    result = ingest(app, [REPO / "samples" / "mailbox"])
-    assert result.summary.outcomes.get("unmatched") == 7
+    _, summary = ingest_paths(app, [REPO / "samples" / "mailbox"])
+    assert summary.outcomes.get("unmatched") == 7
 
     path.write_text(text)
     with caplog.at_level(logging.INFO, logger="intake.daemon"):
         assert watcher.reload_if_changed() is True
     assert "9 message(s) already taken in are sorted again" in caplog.text
-    summary = understand_pending_mail(app, threading.Event())   # what the next poll does
+    summary = understand(app, stop=threading.Event())   # what the next poll does
     assert summary.outcomes == {"dossier": 7, "ignored": 2}
 
 
-def test_an_invalid_rules_edit_is_logged_and_the_last_good_rules_stay(app, caplog):
+def test_an_invalid_rules_edit_disables_that_posting_only_and_is_logged_once(app, caplog):
     watcher = RulesWatcher(app)
     good = app.rules
     path = app.settings.rules_dir / "omp-dialogue-detenus-2026.toml"
     text = path.read_text()
 
     path.write_text(text + "\nthis is not = = toml\n")
-    with caplog.at_level(logging.ERROR, logger="intake.daemon"):
-        assert watcher.reload_if_changed() is False
-    assert app.rules is good
-    assert "omp-dialogue-detenus-2026.toml" in caplog.text
-    assert "last good rules stay in force" in caplog.text
+    with caplog.at_level(logging.INFO, logger="intake"):
+        assert watcher.reload_if_changed() is True
+        assert watcher.reload_if_changed() is False   # the next checks say nothing more
+    assert sorted(p.id for p in app.rules.postings) == sorted(
+        p.id for p in good.postings if p.id != "omp-dialogue-detenus-2026")
+    assert [f.path.name for f in app.rules.invalid] == ["omp-dialogue-detenus-2026.toml"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1, caplog.text
+    assert "its posting is disabled until it is fixed" in errors[0].getMessage()
+    assert "omp-dialogue-detenus-2026.toml:24: not valid TOML" in errors[0].getMessage()
 
     path.write_text(text.replace("\n", "\n# edited by the admin\n", 1))
     assert watcher.reload_if_changed() is True
-    assert app.rules is not good
+    assert app.rules.invalid == []
     assert sorted(p.id for p in app.rules.postings) == sorted(p.id for p in good.postings)
     assert watcher.reload_if_changed() is False  # nothing changed since
 

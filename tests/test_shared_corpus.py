@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from intake.app import open_app
 from intake.config import load_settings
-from intake.ingest import ingest
+from intake.commands import ingest_paths
 from intake.models import Message
-from intake.parse import parse
+from intake.understand.parse import parse
 from tests.conftest import CORPUS, REPO, need_shared
 
 NOT_MAIL_FOLDERS = {"expectations", "sample_documents", "tnefparse"}
@@ -52,7 +52,7 @@ def corpus_run(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     app = open_app(load_settings(db=url, data_dir=str(data), rules=str(REPO / "rules"), env={}))
     files = corpus_files()
-    result = ingest(app, files)
+    result, _ = ingest_paths(app, files)
     with app.db.session() as session:
         states = dict(session.execute(select(Message.id, Message.state)).all())
     yield files, result, states
@@ -116,7 +116,7 @@ def _same_text(a: str | None, b: str | None) -> bool:
 
 def test_our_parse_agrees_with_zammads_expectations():
     need_shared(CORPUS)
-    from intake.sources.files import read_paths
+    from intake.takein.files import read_paths
 
     totals = {"subject": 0, "sender": 0, "attachments": 0, "mails": 0}
     for box, expected in _zammad_expectations():

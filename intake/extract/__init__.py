@@ -2,11 +2,14 @@
 
     safe_filename(name)          a harmless, never-empty file name
     unpack(attachments)          zip and winmail.dat opened into their members, with problems
-    read_text(attachment)        text (or a plain French problem) read in a bounded child process
+    read_text(attachment)        text (or a plain French problem) read by a bounded worker process
+    read_many(attachments)       the same for several documents, read in parallel
+
+Importing this package is cheap: the document libraries are imported by the reader workers
+(pool.py), which start the first time a document is read.
 """
-from .archive import unpack
 from .document import Attachment, DocumentText
 from .names import safe_filename
-from .sandbox import read_text
+from .reading import read_many, read_text, unpack
 
-__all__ = ["Attachment", "DocumentText", "read_text", "safe_filename", "unpack"]
+__all__ = ["Attachment", "DocumentText", "read_many", "read_text", "safe_filename", "unpack"]

@@ -52,7 +52,8 @@ def detect_format(att: Attachment) -> str:
             if fmt == "image" and magic == b"BM" and ext not in ("bmp", ""):
                 continue  # "BM" is too short a signature to trust against a known extension
             return fmt
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1") or head[8:12] == b"WEBP":
+    if (head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1",
+                                                 b"msf1")) or head[8:12] == b"WEBP":
         return "image"
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(att.data)
@@ -77,7 +78,8 @@ def _zip_kind(data: bytes) -> str:
             if "xl/workbook.xml" in names:
                 return "xlsx"
             if "mimetype" in names:
-                kind = zf.read("mimetype")[:100]
+                with zf.open("mimetype") as handle:   # never the whole member: it may be a bomb
+                    kind = handle.read(100)
                 return "odt" if kind.startswith(b"application/vnd.oasis.opendocument.text") else "unknown"
             return "zip"
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):

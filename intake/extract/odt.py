@@ -4,10 +4,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-from odf import teletype
-from odf.namespaces import TEXTNS
-from odf.opendocument import load
-
 from .document import DocumentText
 from .zipguard import check_zip
 
@@ -15,14 +11,17 @@ from .zipguard import check_zip
 def read_odt(data: bytes, max_pages: int) -> DocumentText:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         check_zip(zf)
+    from odf import teletype  # odfpy, imported when an ODT is read
+    from odf.namespaces import TEXTNS
+    from odf.opendocument import load
+
     document = load(io.BytesIO(data))
-    lines = [teletype.extractText(node) for node in _blocks(document)]
-    return DocumentText("\n".join(lines), None, "odt", None)
+    lines = [teletype.extractText(node) for node in _blocks(document, {(TEXTNS, "h"), (TEXTNS, "p")})]
+    return DocumentText("\n".join(lines), None, "odt", None, "odfpy")
 
 
-def _blocks(document):
+def _blocks(document, wanted):
     """Headings and paragraphs in document order (paragraphs inside frames and tables too)."""
-    wanted = {(TEXTNS, "h"), (TEXTNS, "p")}
     stack = [document.text]
     while stack:
         node = stack.pop()

@@ -4,8 +4,6 @@ from __future__ import annotations
 import html.parser
 import re
 
-from striprtf.striprtf import rtf_to_text
-
 from .document import DocumentText
 
 _ARABIC_1256 = set(range(0xC1, 0xDB)) | {0xDC, 0xDD, 0xDE, 0xDF, 0xE1, 0xE3, 0xE4, 0xE5, 0xE6,
@@ -28,11 +26,14 @@ def decode_text(data: bytes) -> str:
 
 
 def read_txt(data: bytes, max_pages: int) -> DocumentText:
-    return DocumentText(decode_text(data), None, "txt", None)
+    return DocumentText(decode_text(data), None, "txt", None, "text")
 
 
 def read_rtf(data: bytes, max_pages: int) -> DocumentText:
-    return DocumentText(rtf_to_text(data.decode("cp1252", "replace"), errors="ignore"), None, "rtf", None)
+    from striprtf.striprtf import rtf_to_text  # imported when an RTF is read
+
+    return DocumentText(rtf_to_text(data.decode("cp1252", "replace"), errors="ignore"), None, "rtf", None,
+                        "striprtf")
 
 
 class _HTMLText(html.parser.HTMLParser):
@@ -67,4 +68,4 @@ def html_to_text(markup: str) -> str:
 
 
 def read_html(data: bytes, max_pages: int) -> DocumentText:
-    return DocumentText(html_to_text(decode_text(data)), None, "html", None)
+    return DocumentText(html_to_text(decode_text(data)), None, "html", None, "html")

@@ -11,34 +11,24 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from intake.reports import words
-from intake.reports.render import render_many
-from intake.reports.view import build_view
+from . import words
+from .render import render_many
+from .view import build_view
 
-log = logging.getLogger("intake.reports.deliver")
+log = logging.getLogger(__name__)
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 MAX_MAIL_BYTES = 10 * 2**20  # many servers refuse more; Gmail clips long bodies anyway
 SHORT_LIMIT = 25  # items per list in the short report sent when the full one is too big
 
 
-def all_recipients(report: dict, recipients: list[str]) -> list[str]:
-    """The global list plus every posting's own recipients, without duplicates."""
-    seen, out = set(), []
-    for address in [*recipients, *(r for p in report.get("postings", [])
-                                   for r in p.get("recipients") or [])]:
-        key = parseaddr(address)[1].casefold() or address.strip().casefold()
-        if address.strip() and key not in seen:
-            seen.add(key)
-            out.append(address.strip())
-    return out
-
-
 def subject(report: dict) -> str:
     view = build_view(report)
     new = view.totals["new"]
+    todo = (f"{words.count_words(len(view.problems), 'problème à régler', 'problèmes à régler')}, "
+            if view.problems else "")
     return (f"Rapport des candidatures du {view.generated_date} "
-            f"({words.count_words(new, 'nouveau dossier', 'nouveaux dossiers')})")
+            f"({todo}{words.count_words(new, 'nouveau dossier', 'nouveaux dossiers')})")
 
 
 def build_message(report: dict, sender: str, recipients: list[str],

@@ -11,17 +11,19 @@ from pathlib import Path
 
 import jinja2
 
-from intake.reports import words
-from intake.reports.view import build_view
+from . import words
+from ..safetext import printable_tree
+from .view import build_view
 
-FORMATS = ("text", "json", "csv", "html", "xlsx")
+from . import FORMATS  # noqa: F401 - the formats, named once
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_WIDTH = 80
 
-# The JSON report's shape, as /work/shared/interface.md lists it: nothing more, nothing less.
+# The JSON report's shape, as docs/reference.md lists it, with its extensions (routing: why
+# each message was filed under the posting).
 POSTING_KEYS = ("id", "title", "deadline", "counts", "dossiers")
 DOSSIER_KEYS = ("applicant", "name", "status", "first_received_at", "last_received_at",
-                "messages", "message_ids", "pieces", "missing", "needs_review")
+                "messages", "message_ids", "pieces", "missing", "needs_review", "routing")
 MAIL_KEYS = ("message_id", "from", "subject", "received_at", "reason")
 FAILED_KEYS = ("message_id", "stored_as", "error", "attempts")
 
@@ -59,27 +61,37 @@ def _render_view(view, fmt: str) -> bytes:
     if fmt == "html":
         return _template("report.html.j2").render(r=view).encode("utf-8")
     if fmt == "csv":
-        from intake.reports.csv import render_csv
+        from .csv_table import render_csv
         return render_csv(view)
-    from intake.reports.xlsx import render_xlsx
+    from .xlsx import render_xlsx
     return render_xlsx(view)
 
 
 def json_report(report: dict) -> dict:
     """The report reduced to exactly the documented JSON shape."""
     def pick(item: dict, keys: tuple[str, ...]) -> dict:
-        return {k: item.get(k) for k in keys}
+        return {k: printable_tree(item.get(k)) for k in keys}
 
     return {
         "generated_at": report["generated_at"],
+        "problems": printable_tree(list(report.get("problems", []))),
         "postings": [
-            {**pick(p, POSTING_KEYS), "dossiers": [pick(d, DOSSIER_KEYS) for d in p["dossiers"]]}
+            {**pick(p, POSTING_KEYS), "dossiers": [_dossier_json(d) for d in p["dossiers"]]}
             for p in report.get("postings", [])
         ],
         "unmatched": [pick(m, MAIL_KEYS) for m in report.get("unmatched", [])],
         "ignored": [pick(m, MAIL_KEYS) for m in report.get("ignored", [])],
         "failed": [pick(f, FAILED_KEYS) for f in report.get("failed", [])],
     }
+
+
+def _dossier_json(dossier: dict) -> dict:
+    """A dossier's documented keys, plus `acknowledgements` when the applicant was told anything
+    (docs/acknowledgements.md): a posting that does not acknowledge keeps the exact shape."""
+    out = {k: printable_tree(dossier.get(k)) for k in DOSSIER_KEYS}
+    if dossier.get("acknowledgements"):
+        out["acknowledgements"] = printable_tree(dossier["acknowledgements"])
+    return out
 
 
 def render_json(report: dict) -> bytes:

@@ -2,66 +2,66 @@
 retrying, and error messages a person can act on."""
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Protocol
 
-from intake.errors import ConfigError
+from ..config import SECURITY_MODES, SmtpConfig, secret_from_env
+from ..rawconfig import is_loopback
+from ..errors import ConfigError
 
-SECURITY = ("ssl", "starttls", "none")
 
 
-class SmtpSettings(Protocol):
-    host: str
-    port: int
-    security: str
-    username: str | None
-    password_env: str | None
-    sender: str
-    timeout: float
 
 
 class SmtpConfigError(ConfigError):
     """The [smtp] settings cannot work as they are; the message says what to change."""
 
 
-def password_for(smtp: SmtpSettings) -> str | None:
+def password_for(smtp: SmtpConfig) -> str | None:
     """Check the settings and fetch the password from its environment variable."""
-    if smtp.security not in SECURITY:
+    if smtp.security not in SECURITY_MODES:
         raise SmtpConfigError(f"[smtp] security = {smtp.security!r} is not known: "
-                              f"use one of {', '.join(SECURITY)}")
+                              f"use one of {', '.join(SECURITY_MODES)}")
+    if smtp.security == "none" and not is_loopback(smtp.host):
+        raise SmtpConfigError(f"[smtp] security = \"none\" sends mail and password in clear and "
+                              f"is only allowed to a loopback host, not {smtp.host!r}; use "
+                              "\"starttls\" (port 587) or \"ssl\" (port 465)")
     if not parseaddr(smtp.sender)[1]:
         raise SmtpConfigError(f"[smtp] sender = {smtp.sender!r} has no e-mail address: "
                               "write it like \"Recrutement <recrutement@example.org>\"")
     if not smtp.username:
         return None
-    name = smtp.password_env
-    if not name:
-        raise SmtpConfigError(f"[smtp] username = {smtp.username!r} needs password_env: the "
-                              "name of the environment variable that holds the password")
-    password = os.environ.get(name)
-    if not password:
-        raise SmtpConfigError(f"the SMTP password for {smtp.username} is missing: set the "
-                              f"environment variable {name} ([smtp] password_env)")
-    return password
+    try:
+        return secret_from_env(smtp.password_env, "[smtp] password_env",
+                               f"SMTP password of {smtp.username}")
+    except ConfigError as exc:
+        raise SmtpConfigError(str(exc)) from None
 
 
-def send_once(msg: EmailMessage, smtp: SmtpSettings, password: str | None,
-               recipients: list[str]) -> dict[str, str]:
+def connect(smtp: SmtpConfig, password: str | None) -> smtplib.SMTP:
+    """A connection to the SMTP server, secured and logged in as the settings say."""
     timeout = getattr(smtp, "timeout", None) or 60
     context = ssl.create_default_context()
     if smtp.security == "ssl":
         client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-    with client:
+    try:
         if smtp.security == "starttls":
             client.starttls(context=context)
         if smtp.username:
             client.login(smtp.username, password or "")
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def send_once(msg: EmailMessage, smtp: SmtpConfig, password: str | None,
+               recipients: list[str]) -> dict[str, str]:
+    with connect(smtp, password) as client:
         refused = client.send_message(msg, parseaddr(smtp.sender)[1],
                                       [parseaddr(r)[1] or r for r in recipients])
     return {addr: f"{code} {text.decode(errors='replace')}" for addr, (code, text)

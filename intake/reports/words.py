@@ -178,3 +178,38 @@ def short(moment: datetime | None) -> str:
 def count_words(n: int, singular: str, plural_form: str | None = None) -> str:
     """'0 dossier', '1 dossier', '3 dossiers' (French: 0 and 1 take the singular)."""
     return f"{n} {singular if n < 2 else (plural_form or plural(singular))}"
+
+
+ACK_STATES = {"sent": "envoyé le {at}", "queued": "en attente d'envoi", "sending": "en cours d'envoi",
+              "uncertain": "envoi incertain le {at} (interrompu ; chercher {message_id} dans les messages envoyés)",
+              "failed": "échec de l'envoi le {at} : {error}", "cancelled": "annulé le {at} : {error}"}
+
+
+def acknowledged_words(items: list[dict], tz: str, labels: dict[str, str], required: dict[str, int]) -> str:
+    """The last acknowledgement to an applicant in words: 'envoyé le 28/04/2026 10:12 (manquait :
+    lettre de motivation)'; how many were sent in all when more than one ('' when none)."""
+    if not items:
+        return ""
+    # what the applicant was last told (or is about to be); a cancelled one only when alone
+    last = next((i for i in reversed(items) if i.get("state") != "cancelled"), items[-1])
+    text = ACK_STATES.get(last.get("state"), last.get("state", "")).format(
+        at=short_datetime(last.get("at"), tz), message_id=last.get("message_id") or "",
+        error=last.get("error") or "")
+    missing = missing_words(last.get("missing") or [], last.get("pieces") or {}, required, labels)
+    text += f" (manquait : {', '.join(missing)})" if missing else " (dossier complet)"
+    sent = sum(i.get("state") == "sent" for i in items)
+    return text + (f" ; {sent} envoyés en tout" if sent > 1 else "")
+def decision_words(d: dict, pieces: dict[str, str], tz: str) -> str:
+    """A recruiter's decision (reports/build.py's dict) in French, with who and when."""
+    when = long_datetime(d["at"], tz)
+    if d["kind"] == "assign":
+        what = "message attribué à cette offre"
+    elif d["kind"] == "checked":
+        what = f"« {d['file']} » vérifié ({d['reason']})"
+    elif d["count"]:
+        label = pieces.get(d["piece"], d["piece"])
+        what = (f"« {d['file']} » est : {label}" if d["count"] == 1 else
+                f"« {d['file']} » compte {d['count']} × {label}")
+    else:
+        what = f"« {d['file']} » n'est pas : {pieces.get(d['piece'], d['piece'])}"
+    return f"{what} — par {d['by']}, le {when}"

@@ -1,4 +1,5 @@
-"""The report as an Excel workbook (openpyxl, streamed in write-only mode).
+"""The report as an Excel workbook (XlsxWriter: about twice as fast as openpyxl's write-only
+mode on a report of 10,000 dossiers).
 
 Sheets: "Synthèse" (one line per posting), one sheet per posting (one row per dossier),
 and "Hors dossiers" (unmatched, ignored and failed mail). Every sheet has its header row
@@ -8,28 +9,24 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
 
-from intake.reports.csv import DOSSIER_COLUMNS, dossier_cells
-from intake.reports.view import Report
+from .csv_table import DOSSIER_COLUMNS, Link, dossier_cells
+from .view import ReportView
 
 SUMMARY = "Synthèse"
 OTHERS = "Hors dossiers"
 SUMMARY_COLUMNS = ("réf. de l'offre", "offre", "organisation", "date limite", "état",
                    "complets", "incomplets", "hors délai", "nouveaux", "reçoit du courrier")
 OTHER_COLUMNS = ("catégorie", "reçu", "expéditeur", "objet", "raison ou erreur",
-                 "identifiant du message", "fichier", "tentatives")
-DATE_FORMAT, DATE_WIDTH = "dd/mm/yyyy hh:mm", 16
+                 "identifiant du message", "lien", "tentatives")
+DATE_FORMAT, DAY_FORMAT, DATE_WIDTH = "dd/mm/yyyy hh:mm", "dd/mm/yyyy", 16
 MAX_WIDTH, MIN_WIDTH = 60, 8
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_HEADER_FONT, _HEADER_FILL = Font(bold=True), PatternFill("solid", fgColor="DDE3EA")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+# characters an XLSX file cannot hold (the control characters but tab, LF and CR)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def sheet_name(wanted: str, taken: set[str]) -> str:
@@ -45,41 +42,54 @@ def sheet_name(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def render_xlsx(view: Report) -> bytes:
-    wb = Workbook(write_only=True)
+def render_xlsx(view: ReportView) -> bytes:
+    out = io.BytesIO()
+    wb = Workbook(out, {"in_memory": True, "strings_to_numbers": False,
+                        "strings_to_formulas": False, "strings_to_urls": False})
+    formats = _Formats(wb)
     taken: set[str] = {SUMMARY.casefold(), OTHERS.casefold()}
-    _sheet(wb, SUMMARY, SUMMARY_COLUMNS, [
+    _sheet(wb, formats, SUMMARY, SUMMARY_COLUMNS, [
         [p.id, p.title, p.organisation, p.deadline, p.days_left, p.counts["complete"],
          p.counts["incomplete"], p.counts["late"], len(p.new), "oui" if p.takes_mail else "non"]
         for p in view.postings])
     for p in view.postings:
-        _sheet(wb, sheet_name(p.id, taken), DOSSIER_COLUMNS,
+        _sheet(wb, formats, sheet_name(p.id, taken), DOSSIER_COLUMNS,
                [dossier_cells(d, dates_as_text=False) for d in p.dossiers])
-    _sheet(wb, OTHERS, OTHER_COLUMNS, _other_rows(view))
-    out = io.BytesIO()
-    wb.save(out)
+    _sheet(wb, formats, OTHERS, OTHER_COLUMNS, _other_rows(view))
+    wb.close()
     return out.getvalue()
 
 
-def _other_rows(view: Report) -> list[list]:
-    return ([["sans offre", m.received_at, m.sender, m.subject, m.reason, m.message_id, "",
-              None] for m in view.unmatched]
-            + [["écarté", m.received_at, m.sender, m.subject, m.reason, m.message_id, "", None]
-               for m in view.ignored]
-            + [["en échec", None, "", "", f.error, f.message_id, f.stored_as, f.attempts]
+class _Formats:
+    def __init__(self, wb: Workbook):
+        self.header = wb.add_format({"bold": True, "bg_color": "#DDE3EA"})
+        self.date = wb.add_format({"num_format": DATE_FORMAT})
+        self.day = wb.add_format({"num_format": DAY_FORMAT})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.link = wb.get_default_url_format()
+
+
+def _other_rows(view: ReportView) -> list[list]:
+    return ([["sans offre", m.received_at, m.sender, m.subject, m.reason, m.message_id,
+              Link(m.url), None] for m in view.unmatched]
+            + [["écarté", m.received_at, m.sender, m.subject, m.reason, m.message_id,
+                Link(m.url), None] for m in view.ignored]
+            + [["en échec", None, "", "", f.error, f.message_id, Link(f.url), f.attempts]
                for f in view.failed])
 
 
-def _sheet(wb: Workbook, title: str, columns, rows: list[list]) -> None:
-    """One sheet: widths, frozen header and filter are set before the rows stream out."""
-    sheet = wb.create_sheet(title)
-    for i, width in enumerate(_widths(columns, rows), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    sheet.append([_header(sheet, c) for c in columns])
-    for values in rows:
-        sheet.append([_cell(sheet, v) for v in values])
+def _sheet(wb: Workbook, formats: _Formats, title: str, columns, rows: list[list]) -> None:
+    """One sheet: widths, frozen header and filter, then the rows."""
+    sheet = wb.add_worksheet(title)
+    for i, width in enumerate(_widths(columns, rows)):
+        sheet.set_column(i, i, width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(rows), len(columns) - 1)
+    for col, text in enumerate(columns):
+        sheet.write_string(0, col, text, formats.header)
+    for row, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            _write(sheet, formats, row, col, value)
 
 
 def _widths(columns, rows) -> list[int]:
@@ -96,24 +106,19 @@ def _widths(columns, rows) -> list[int]:
     return [max(MIN_WIDTH, min(w + 2, MAX_WIDTH)) for w in widths]
 
 
-def _header(sheet, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    return cell
-
-
-def _cell(sheet, value):
+def _write(sheet, formats: _Formats, row: int, col: int, value) -> None:
+    if value is None or value == "":
+        return
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith("=") and "\n" not in value:
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # text from an e-mail that looks like a formula stays text
-    if "\n" in value:
-        cell.alignment = _WRAP
-    return cell
+        sheet.write_datetime(row, col, value.replace(tzinfo=None), formats.date)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, col, value, formats.day)
+    elif isinstance(value, Link):   # an address of the web view, clickable
+        sheet.write_url(row, col, str(value), formats.link, string=str(value))
+    elif isinstance(value, str):    # text from an e-mail that looks like a formula stays text
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        sheet.write_string(row, col, value, formats.wrap if "\n" in value else None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value)
+    else:
+        sheet.write_number(row, col, value)

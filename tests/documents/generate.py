@@ -1,6 +1,7 @@
 """Generate the labelled document collection: python -m tests.documents.generate
 
-Deterministic (seeded). Writes tests/documents/{tuning,heldout}/NNN/<file> and a labels.json in
+Deterministic (seeded) in content; the .doc and .xls items are written by LibreOffice (soffice),
+whose files carry their own time stamps. Writes tests/documents/{tuning,heldout}/NNN/<file> and a labels.json in
 each part: {"NNN/<file>": {"kind": "document"|"body", "pieces": {"cv": 1, "references": 2},
 "note": "..."}}. The held-out part uses another seed and wordings the tuning part never uses;
 never adjust the vocabulary or the classifier by looking at it.
@@ -11,9 +12,9 @@ import json
 import shutil
 from pathlib import Path
 
-from . import pieces as b
-from . import render
-from .content import FIRST, LAST, Writer
+from tests.documents import pieces as b
+from tests.documents import render
+from tests.documents.content import FIRST, LAST, Writer
 
 HERE = Path(__file__).parent
 NAMES = {
@@ -67,6 +68,36 @@ def combined(w: Writer):
     return letter + [("blank",)] + cv, pieces
 
 
+def scans_and_photos(w: Writer):
+    """(blocks, file stem, pieces, note): what applicants photograph with a phone or scan."""
+    cv, n = b.cv(w, "fr", refs=2)
+    ar_cv, _ = b.cv(w, "ar")
+    letter, _ = b.cover_letter(w, "fr")
+    recommendation, _ = b.recommendation(w, "fr")
+    refs, m = b.references_list(w, 3, "fr")
+    short_cv, _ = b.cv(w, "fr")
+    identity, _ = b.distractor(w, "id")
+    return [
+        (cv, "scan0001", {"cv": 1, "references": n}, "scan d'un CV (PDF sans texte)"),
+        (recommendation, "scan0002", {"references": 1}, "scan d'une lettre de recommandation"),
+        (refs, "Références scannées", {"references": m}, "scan d'une liste de référents"),
+        (short_cv, "CV_scan", {"cv": 1}, "photo d'un CV"),
+        (ar_cv, "IMG_2034", {"cv": 1}, "photo d'un CV en arabe au nom vague"),
+        (letter, "IMG_2035", {"cover_letter": 1}, "photo d'une lettre de motivation"),
+        (identity, "IMG_2036", {}, "photo d'une carte d'identité : ni une pièce"),
+    ]
+
+
+def legacy_office(w: Writer):
+    """(blocks, name pool, pieces, note): Word 97 and Excel 97 files."""
+    cv, n = b.cv(w, "fr", refs=w.pick([0, 2]))
+    letter, _ = b.cover_letter(w, "fr")
+    financial, _ = b.financial(w)
+    return [(cv, "cv", {"cv": 1} | ({"references": n} if n else {}), f"CV fr, {n} référents"),
+            (letter, "cover_letter", {"cover_letter": 1}, "lettre fr"),
+            (financial, "financial_proposal", {"financial_proposal": 1}, "offre financière")]
+
+
 def name(w: Writer, pool: str, ext: str) -> str:
     first, last = w.pick(FIRST), w.pick(LAST)
     stem = w.pick(NAMES[pool]).format(F=first, L=last, f=first.lower(), l=last.lower())
@@ -108,11 +139,17 @@ def build(part: str, seed: int) -> dict:
     save(f"CV_{w.person().replace(' ', '_')}.pdf", render.pdf(cv_blocks, w.rng, password="1234"),
          {"cv": 1}, "PDF protégé : reconnu par son nom")
     save("Document1.pdf", render.pdf(cv_blocks, w.rng, password="azerty"), {}, "PDF protégé au nom vague")
-    save("scan0001.pdf", render.image_pdf(render.photo(cv_blocks, "PNG")), {}, "scan sans texte")
-    save("CV_scan.jpg", render.photo(cv_blocks), {"cv": 1}, "photo d'un CV : reconnue par son nom")
-    save("IMG_2034.jpg", render.photo(cv_blocks), {}, "photo au nom vague")
+    save("Document1.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000), {}, "ancien .doc illisible au nom vague")
     save("Lettre de motivation.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000),
          {"cover_letter": 1}, "ancien .doc illisible : reconnu par son nom")
+    for blocks, stem, pieces, note in scans_and_photos(w):
+        kind = note.split()[0]
+        data = render.scan_pdf([blocks], w.rng) if kind == "scan" else render.photo(blocks, w.rng)
+        save(f"{stem}.{'pdf' if kind == 'scan' else 'jpg'}", data, pieces, note)
+    for blocks, pool, pieces, note in legacy_office(w):
+        kind = "xls" if pool == "financial_proposal" else "doc"
+        data = render.sheet(blocks) if kind == "xls" else render.word(blocks, w.rng)
+        save(name(w, pool, kind), render.legacy(data, kind), pieces, f"{note} ({kind}, LibreOffice)")
     for kind, pieces in (("letter", {"cover_letter": 1}), ("letter", {"cover_letter": 1}),
                          ("letter", {"cover_letter": 1}), ("short", {}), ("short", {}), ("short", {}),
                          ("refs", None), ("refs", None), ("quoted_letter", {})):

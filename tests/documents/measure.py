@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.classify import classify_body, classify_document
+from intake.understand.classify import classify_body, classify_document
 from intake.extract import Attachment, read_text
 from intake.vocabulary import load_default_vocabulary
 

@@ -1,7 +1,7 @@
 """Builders of each kind of document; each returns (blocks, referee count)."""
 from __future__ import annotations
 
-from .content import AR_NAMES, AR_ORGS, AR_TITLES, CITIES, JOBS, ORGS, POSTS, TITLES, Writer
+from tests.documents.content import AR_NAMES, AR_ORGS, AR_TITLES, CITIES, JOBS, ORGS, POSTS, TITLES, Writer
 
 CV_HEADINGS = {
     ("fr", "tuning"): [["Expérience professionnelle", "Formation", "Compétences", "Langues", "Centres d'intérêt"],

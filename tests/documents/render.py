@@ -10,7 +10,7 @@ from fpdf import FPDF
 from odf.opendocument import OpenDocumentText
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import H, P
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"  # Debian fonts-dejavu-core (Latin + Arabic glyphs)
 TTF = {"sans": "DejaVuSans", "serif": "DejaVuSerif", "condensed": "DejaVuSansCondensed"}
@@ -56,21 +56,60 @@ def pdf(blocks, rng: random.Random, *, arabic: bool = False, password: str | Non
     return bytes(doc.output())
 
 
-def image_pdf(image: bytes) -> bytes:
-    doc = FPDF()
-    doc.add_page()
-    doc.image(io.BytesIO(image), x=10, y=10, w=150)
-    return bytes(doc.output())
-
-
-def photo(blocks, fmt: str = "JPEG") -> bytes:
-    """A phone photo of a printed page (no text layer)."""
-    image = Image.new("L", (420, 560), 235)
+def page_image(blocks, *, width: int = 1240, size: int = 26) -> Image.Image:
+    """A printed page as an image (DejaVu, which has Arabic glyphs; Arabic lines right-aligned,
+    shaped by Pillow's libraqm), white paper, at about 150 dpi for an A4 page."""
+    body = ImageFont.truetype(FONTS + "DejaVuSans.ttf", size)
+    bold = ImageFont.truetype(FONTS + "DejaVuSans-Bold.ttf", size + 4)
+    lines: list[tuple[str, ImageFont.FreeTypeFont]] = []
+    for block in blocks:
+        if block[0] == "table":
+            lines += [("   ".join(row), body) for row in block[1]]
+        elif block[0] == "blank":
+            lines.append(("", body))
+        else:
+            lines.append((block[1], bold if block[0] == "h" else body))
+    wrapped = [(part, font) for text, font in lines for part in _wrap(text, font, width - 160)]
+    image = Image.new("L", (width, max(int(width * 1.414), 120 + len(wrapped) * (size + 14))), 255)
     draw = ImageDraw.Draw(image)
-    for i, block in enumerate(b for b in blocks if b[0] in ("h", "p")):
-        draw.text((20, 20 + 16 * i), block[1][:60].encode("ascii", "replace").decode(), fill=30)
+    for i, (text, font) in enumerate(wrapped):
+        y = 80 + i * (size + 14)
+        if any("\u0600" <= c <= "\u06ff" for c in text):
+            draw.text((width - 80, y), text, font=font, fill=20, anchor="ra")
+        else:
+            draw.text((80, y), text, font=font, fill=20)
+    return image
+
+
+def _wrap(text: str, font, width: int) -> list[str]:
+    out, line = [], ""
+    for word in text.split(" "):
+        if line and font.getlength(f"{line} {word}") > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return out + [line]
+
+
+def photo(blocks, rng: random.Random, fmt: str = "JPEG") -> bytes:
+    """A phone photo of a printed page: tilted a little, soft focus, uneven grey light, JPEG."""
+    page = page_image(blocks).rotate(rng.uniform(-2.5, 2.5), resample=Image.BICUBIC, expand=True, fillcolor=200)
+    page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.0)))
+    light = Image.linear_gradient("L").resize(page.size).point(lambda v: 235 - v // 6)
+    page = ImageChops.multiply(page, light.point(lambda v: min(255, v + 30)))
     out = io.BytesIO()
-    image.save(out, fmt, quality=40) if fmt == "JPEG" else image.save(out, fmt)
+    page.convert("RGB").save(out, fmt, quality=70) if fmt == "JPEG" else page.save(out, fmt)
+    return out.getvalue()
+
+
+def scan_pdf(pages: list, rng: random.Random) -> bytes:
+    """A scanned document: each page an image (a slight skew, grey paper), no text layer, in a
+    PDF written by Pillow as a scanner's software does."""
+    images = [page_image(blocks).rotate(rng.uniform(-0.8, 0.8), resample=Image.BICUBIC, fillcolor=250)
+              .point(lambda v: max(v - 8, 0)) for blocks in pages]
+    out = io.BytesIO()
+    images[0].save(out, "PDF", resolution=150, save_all=True, append_images=images[1:])
     return out.getvalue()
 
 
@@ -177,3 +216,25 @@ def sheet(blocks) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def legacy(data: bytes, kind: str) -> bytes:
+    """A DOCX or XLSX saved again as Word 97 (.doc) or Excel 97 (.xls) by LibreOffice, as an
+    applicant's old office suite writes them (Debian: libreoffice-writer-nogui, -calc-nogui)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if shutil.which("soffice") is None:
+        raise SystemExit("generating the .doc and .xls items needs LibreOffice: "
+                         "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui")
+    source, target, export = {"doc": ("docx", "doc", "doc:MS Word 97"),
+                              "xls": ("xlsx", "xls", "xls:MS Excel 97")}[kind]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / f"in.{source}").write_bytes(data)
+        subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation={folder.as_uri()}/profile",
+                        "--convert-to", export, "--outdir", str(folder / "out"), str(folder / f"in.{source}")],
+                       check=True, capture_output=True, timeout=300)
+        return (folder / "out" / f"in.{target}").read_bytes()

@@ -42,23 +42,29 @@ class Referee:
 # ---------------------------------------------------------------- rendering
 
 
-def pdf(blocks: list[tuple[str, str]], *, created: datetime = FIXED, arabic: bool = False) -> bytes:
-    """blocks: (style, text) with style in title | h | p | li."""
+def pdf(blocks: list[tuple[str, str]], *, created: datetime = FIXED, arabic: bool = False,
+        embed_font: bool = False, photo: bytes | None = None) -> bytes:
+    """blocks: (style, text) with style in title | h | p | li. `embed_font` (always for Arabic)
+    embeds a TrueType font as word processors do; `photo` (JPEG) goes at the top right of the
+    first page, as on many CVs."""
     doc = FPDF()
     doc.set_creation_date(created)
     family = "helvetica"
-    if arabic:   # an embedded Unicode font and HarfBuzz shaping; Latin documents keep the small core fonts
+    if arabic or embed_font:   # Latin documents of the mail corpus keep the small core fonts
         family = "dv"
         doc.add_font("dv", "", FONT_DIR + "DejaVuSans.ttf")
         doc.add_font("dv", "B", FONT_DIR + "DejaVuSans-Bold.ttf")
+    if arabic:   # HarfBuzz shaping
         doc.set_text_shaping(True)
     doc.add_page()
+    if photo:
+        doc.image(io.BytesIO(photo), x=165, y=10, w=30)
     align = "R" if arabic else "L"
     for style, text in blocks:
         bold, size, gap = {"title": ("B", 16, 4), "h": ("B", 12, 2), "p": ("", 10.5, 1), "li": ("", 10.5, 0)}[style]
         doc.set_font(family, bold, size)
         prefix = "- " if style == "li" and not arabic else ""
-        if not arabic:
+        if family == "helvetica":
             text = text.translate(CP1252_SAFE)
         doc.multi_cell(0, size * 0.55, prefix + text, align=align, new_x="LMARGIN", new_y="NEXT")
         doc.ln(gap)

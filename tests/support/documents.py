@@ -12,11 +12,14 @@ FONT = FONT_DIR / "DejaVuSans.ttf"  # Debian package fonts-dejavu-core: Latin an
 
 
 def pdf_bytes(paragraphs: list[str], *, password: str | None = None, font: Path = FONT,
-              size: int = 11, pages: int = 1) -> bytes:
-    """A PDF with a real text layer (fpdf2, Unicode TrueType font)."""
+              size: int = 11, pages: int = 1, shaped: bool = False) -> bytes:
+    """A PDF with a real text layer (fpdf2, Unicode TrueType font); ``shaped``: glyphs laid out
+    by HarfBuzz, as right-to-left scripts are in real documents."""
     pdf = FPDF()
     pdf.add_font("body", "", str(font))
     pdf.set_font("body", size=size)
+    if shaped:
+        pdf.set_text_shaping(True)
     if password:
         pdf.set_encryption(owner_password="owner-" + password, user_password=password)
     for _ in range(pages):
@@ -27,11 +30,12 @@ def pdf_bytes(paragraphs: list[str], *, password: str | None = None, font: Path 
     return bytes(pdf.output())
 
 
-def image_pdf_bytes(image_png: bytes) -> bytes:
-    """A 'scan': one page holding only a picture, no text layer."""
+def image_pdf_bytes(image_png: bytes, pages: int = 1) -> bytes:
+    """A 'scan': pages holding only a picture (stored once), no text layer."""
     pdf = FPDF()
-    pdf.add_page()
-    pdf.image(io.BytesIO(image_png), x=10, y=10, w=180)
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.image(io.BytesIO(image_png), x=10, y=10, w=180)
     return bytes(pdf.output())
 
 

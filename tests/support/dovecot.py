@@ -154,8 +154,10 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, extra_config: str = "", oauth2_config: str | None = None):
+        """`extra_config`: lines added to dovecot.conf; `oauth2_config`: the oauth2 passdb's
+        settings instead of local validation of our JWTs (e.g. a tokeninfo_url)."""
+        self.root, self.extra_config, self.oauth2_config = root, extra_config, oauth2_config
         self.imap_port = _free_port()
         self.imaps_port = _free_port()
         self.mail_user, self.mail_group = _mail_owner()
@@ -173,6 +175,8 @@ class Dovecot:
         shutil.chown(mail, self.mail_user, self.mail_group)
         (self.root / "passwd").write_text("")
         self._setup_oauth2()
+        if self.oauth2_config is not None:
+            (self.root / "oauth2.conf").write_text(self.oauth2_config)
         _write_self_signed_cert(self.root / "cert.pem", self.root / "key.pem")
         if os.geteuid() == 0:
             users = "default_internal_user = dovecot\ndefault_login_user = dovenull"
@@ -185,7 +189,7 @@ class Dovecot:
                 root=self.root, tag=uuid.uuid4().hex[:8], users=users,
                 mail_user=self.mail_user, mail_group=self.mail_group,
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
-            )
+            ) + self.extra_config
         )
         for path in self.root.rglob("*"):  # whatever the umask of the process (intake sets 077)
             if path.name not in ("key.pem", "mail"):

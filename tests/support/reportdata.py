@@ -22,7 +22,8 @@ def document(file: str, pieces: list[str], applicant: str, evidence: str = "nom 
     digest = _sha(file, applicant)
     return {"file": file, "pieces": pieces, "evidence": evidence,
             "stored_as": f"attachments/{digest[:2]}/{digest}.{ext}",
-            "message_id": f"<{digest[:12]}@mail.example.ma>"}
+            "message_id": f"<{digest[:12]}@mail.example.ma>", "key": digest,
+            "message_pk": int(digest[:6], 16)}
 
 
 def dossier(applicant: str, name: str, status: str, pieces: dict, missing: list[str],
@@ -32,7 +33,8 @@ def dossier(applicant: str, name: str, status: str, pieces: dict, missing: list[
     ids = [f"<{_sha(applicant, first)[:16]}@mail.gmail.com>"]
     if last and last != first:
         ids.append(f"<{_sha(applicant, last)[:16]}@outlook.com>")
-    return {"applicant": applicant, "name": name, "status": status,
+    return {"id": int(_sha(applicant, first)[:6], 16), "applicant": applicant, "name": name,
+            "status": status,
             "first_received_at": first, "last_received_at": last or first,
             "messages": len(ids), "message_ids": ids, "pieces": pieces, "missing": missing,
             "needs_review": review or [], "is_new": is_new, "late_by_seconds": late_by,
@@ -138,7 +140,7 @@ def sample_report(data_dir: str = "/srv/intake/data") -> dict:
         "timezone": "Africa/Casablanca",
         "postings": [_dialogue(), _gouvernance(), _migdev(), _cndh()],
         "unmatched": [
-            {"message_id": "<spont-1@gmail.com>", "from": "amine.idrissi@gmail.com",
+            {"pk": 901, "message_id": "<spont-1@gmail.com>", "from": "amine.idrissi@gmail.com",
              "subject": "Candidature spontanée – stage", "received_at":
              "2026-04-22T07:45:00+00:00", "reason": "ni l'adresse ni l'objet ne correspondent"
              " à une offre ouverte"}],
@@ -156,10 +158,11 @@ def sample_report(data_dir: str = "/srv/intake/data") -> dict:
              "subject": "Accusé de réception", "received_at": "2026-04-22T11:00:00+00:00",
              "reason": "own-mail"}],
         "failed": [
-            {"message_id": "<broken-77@example.net>",
+            {"pk": 977, "message_id": "<broken-77@example.net>",
              "stored_as": "messages/ab/ab12" + _sha("broken")[4:] + ".eml",
              "error": "parse: en-tête MIME illisible (boundary manquant)", "attempts": 2}],
         "data_dir": data_dir,
+        "web": {"base_url": None, "token": None},
     }
 
 

@@ -4,6 +4,7 @@
     with smtp_receiver(refuse_first=1) as rx:    # answers 451 to the first DATA, then accepts
     with smtp_receiver(tls=cert, login=("u", "p")) as rx:   # STARTTLS + AUTH required
     with smtp_receiver(implicit_tls=cert) as rx: # SMTPS (security = "ssl")
+    with smtp_receiver(after_accept=f) as rx:   # f() runs once a mail is stored, before the 250 reply
     rx.port, rx.messages (email.message.EmailMessage), rx.envelopes, rx.refusals
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Receiver:
     reply: str = "451 4.3.0 Temporary failure, try again later"
     envelopes: list = field(default_factory=list)
     refusals: int = 0
+    after_accept: object = None
 
     @property
     def messages(self):
@@ -51,6 +53,8 @@ class Receiver:
             self.refusals += 1
             return self.reply
         self.envelopes.append(envelope)
+        if self.after_accept is not None:
+            self.after_accept()
         return "250 2.0.0 Message accepted"
 
 
@@ -100,8 +104,9 @@ def free_port() -> int:
 
 @contextmanager
 def smtp_receiver(refuse_first: int = 0, reply: str | None = None, tls: Cert | None = None,
-                  implicit_tls: Cert | None = None, login: tuple[str, str] | None = None):
-    handler = Receiver(free_port(), refuse_first)
+                  implicit_tls: Cert | None = None, login: tuple[str, str] | None = None,
+                  after_accept=None):
+    handler = Receiver(free_port(), refuse_first, after_accept=after_accept)
     if reply:
         handler.reply = reply
     kwargs: dict = {}

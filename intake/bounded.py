@@ -1,0 +1,148 @@
+"""A pure function run in a child process with a time and memory budget per call.
+
+The child is a fork of the caller, started once and reused call after call (a fork per call
+would cost more than most calls). A call that runs past its time is killed with its child and
+raises BudgetExceeded; so does one that runs out of memory or kills the child. The next call
+starts a fresh child. The function must be pure: it gets its argument and returns a value,
+both sent through a pipe. A `stop` event set meanwhile abandons the call at once (Stopped).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+_context = multiprocessing.get_context("fork")
+_OUT_OF_MEMORY = 3
+_STOP_CHECK_SECONDS = 0.2
+
+
+class BudgetExceeded(Exception):
+    """The work used up its budget (time or memory) or killed its process."""
+
+
+class Stopped(Exception):
+    """The caller's stop event was set while the work ran: it was abandoned, not failed."""
+
+
+class BoundedWorker:
+    """`with BoundedWorker(func, seconds=20, memory_mb=1024) as work: work(arg)`."""
+
+    def __init__(self, func: Callable[[Any], Any], *, seconds: float, memory_mb: int,
+                 stop: threading.Event | None = None):
+        self.func, self.seconds, self.memory_mb, self.stop = func, seconds, memory_mb, stop
+        self._child = None
+        self._conn = None
+
+    def __enter__(self) -> "BoundedWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, arg: Any) -> Any:
+        if self._child is None:
+            self._start()
+        try:
+            self._conn.send(arg)
+        except (BrokenPipeError, EOFError, OSError):   # the child died between two calls
+            self.close()
+            self._start()
+            self._conn.send(arg)
+        deadline = time.monotonic() + self.seconds
+        while not self._conn.poll(min(_STOP_CHECK_SECONDS, max(deadline - time.monotonic(), 0))):
+            if self.stop is not None and self.stop.is_set():
+                self.close()
+                raise Stopped("stopping: the work in hand was abandoned")
+            if time.monotonic() >= deadline:
+                self.close()
+                raise BudgetExceeded(f"took over {self.seconds:.0f} s: stopped")
+        try:
+            kind, value = self._conn.recv()
+        except (EOFError, OSError):
+            self._child.join(2)
+            code = self._child.exitcode
+            self.close()
+            if code == _OUT_OF_MEMORY:
+                raise BudgetExceeded(f"needed over {self.memory_mb} MB of memory: stopped") from None
+            raise BudgetExceeded(f"its process died (exit code {code})") from None
+        if kind == "error":
+            raise value
+        return value
+
+    def _start(self) -> None:
+        parent, child = _context.Pipe(duplex=True)
+        self._child = _context.Process(target=_serve, args=(child, parent, os.getpid(), self.func,
+                                                            self.memory_mb),
+                                       daemon=True, name="intake-bounded")
+        self._child.start()
+        child.close()
+        self._conn = parent
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._child is not None:
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join()
+            self._child.close()
+            self._child = None
+
+
+def _serve(conn, callers_end, caller: int, func, memory_mb: int) -> None:
+    """The child's loop. It ends when its caller closes the pipe or dies (even by SIGKILL:
+    the child then holds on to nothing of the caller's, such as its lock files, for long)."""
+    callers_end.close()
+    _limit(resource.RLIMIT_AS, _address_space() + memory_mb * 1024 * 1024)
+    _limit(resource.RLIMIT_CORE, 0)
+    while True:
+        try:
+            while not conn.poll(_STOP_CHECK_SECONDS * 5):
+                if os.getppid() != caller:
+                    os._exit(0)
+            arg = conn.recv()
+        except (EOFError, OSError):
+            return   # the caller is gone
+        try:
+            reply = ("ok", func(arg))
+        except MemoryError:
+            os._exit(_OUT_OF_MEMORY)
+        except Exception as exc:  # noqa: BLE001 - the caller raises it again
+            reply = ("error", _portable(exc))
+        del arg
+        try:
+            conn.send(reply)
+        except MemoryError:
+            os._exit(_OUT_OF_MEMORY)
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself when it survives the pipe, else a RuntimeError that names it."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 256 * 1024 * 1024
+
+
+def _limit(kind: int, value: int) -> None:
+    soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, hard))

@@ -1,0 +1,138 @@
+"""Pure: whether an applicant is told what arrived, and at which address (RFC 3834).
+
+The acknowledgements stage of the pipeline calls `decide` for each dossier a batch changed, with
+the applicant's newest message of the batch. An acknowledgement goes only to a person who wrote
+on time, recently, from a personal address, about a dossier whose pieces changed since they were
+last told; never to machine mail, lists, no-reply addresses or the organisation itself, and only
+ever to one address. What Zammad's and Mailman's auto-responders check, plus RFC 3834.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..rules import Posting
+from ..takein.headers import addresses
+from .parse import ParsedMail
+from .screen import screen
+
+# Local parts that no person reads: no-reply senders, daemons, list robots (Mailman's -bounces,
+# -request, -owner, -admin, -confirm, -join, -leave, -subscribe, -unsubscribe; owner-*).
+ROBOT_LOCAL_PART = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|ne[-_.]?pas[-_.]?repondre|nepasrepondre|"
+    r"mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|bounces?|listserv|majordomo|"
+    r"nobody|daemon|root|owner-.*)(?:[-+_.].*)?$"
+    r"|^.+-(?:bounces?|request|owner|admin|confirm|join|leave|subscribe|unsubscribe)(?:\+.*)?$",
+    re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
+
+
+@dataclass(frozen=True)
+class Told:
+    """What an acknowledgement says about a dossier: pieces received (with how many) and
+    pieces still missing. Two equal states are never told twice."""
+
+    pieces: dict[str, int]
+    missing: tuple[str, ...]
+
+    @classmethod
+    def of(cls, data: dict | None) -> Told | None:
+        if data is None:
+            return None
+        return cls(pieces={k: int(v) for k, v in (data.get("pieces") or {}).items() if int(v) > 0},
+                   missing=tuple(data.get("missing") or ()))
+
+    def as_dict(self) -> dict:
+        return {"pieces": dict(sorted(self.pieces.items())), "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
+class Decision:
+    send: bool
+    reason: str             # why not (an English code for logs), or "changed"
+    to: str | None = None   # the one address it goes to
+
+
+def decide(posting: Posting, mail: ParsedMail, received_at: datetime, now: datetime, state: Told,
+           last_told: Told | None, own_addresses: set[str], forwarded: bool = False) -> Decision:
+    """Whether to tell the author of `mail` (the dossier's newest message, received at
+    `received_at`) that their dossier now holds `state`."""
+    first = addressee(posting, mail, received_at, now, own_addresses, forwarded)
+    if not first.send:
+        return first
+    if last_told == state:
+        return Decision(False, "nothing new since the last acknowledgement")
+    return first
+
+
+def addressee(posting: Posting, mail: ParsedMail, received_at: datetime, now: datetime,
+              own_addresses: set[str], forwarded: bool = False) -> Decision:
+    """Everything but the dossier's state: whether this message may be answered at all, and at
+    which address. A colleague's forward is never answered: the applicant did not write to us,
+    and the headers to reply to are the colleague's."""
+    if not posting.acknowledge:
+        return Decision(False, "posting does not acknowledge")
+    if forwarded:
+        return Decision(False, "forwarded by a colleague")
+    if posting.deadline is not None and received_at >= posting.deadline:
+        return Decision(False, "late message")
+    if posting.deadline is not None and now >= posting.deadline:
+        return Decision(False, "deadline passed")
+    if now - received_at > timedelta(hours=posting.acknowledge_within_hours):
+        return Decision(False, f"received more than {posting.acknowledge_within_hours:g} h before it was understood")
+    if reason := machine_mail(mail, own_addresses):
+        return Decision(False, reason)
+    to, reason = reply_address(mail)
+    if to is None:
+        return Decision(False, reason)
+    if reason := unfit_recipient(to, own_addresses):
+        return Decision(False, reason)
+    return Decision(True, "may be answered", to)
+
+
+def machine_mail(mail: ParsedMail, own_addresses: set[str]) -> str | None:
+    """Why this mail was sent by a machine, a list or ourselves (RFC 3834 section 2), or None."""
+    if reason := screen(mail, own_addresses):
+        return reason
+    auto = mail.header("auto-submitted").split(";")[0].strip().lower()
+    if auto and auto != "no":
+        return "auto-submitted"
+    if mail.header("precedence").strip().lower() in ("bulk", "list", "junk", "auto_reply"):
+        return "bulk"
+    if any(name.startswith("list-") or name in ("x-mailing-list", "mailing-list", "x-loop")
+           for name in mail.headers):
+        return "list or loop header"
+    if any(mail.header(name) for name in ("x-autoreply", "x-autorespond", "x-autogenerated", "x-auto-reply")):
+        return "auto-reply"
+    suppress = mail.header("x-auto-response-suppress").lower()
+    if any(word in suppress for word in ("all", "autoreply", "oof")):
+        return "asks for no automatic reply"
+    if mail.header("return-path").strip() in ("<>", "<<>>"):
+        return "null return path (a bounce)"
+    if mail.content_type == "multipart/report":
+        return "report"
+    return None
+
+
+def reply_address(mail: ParsedMail) -> tuple[str | None, str]:
+    """The one address a reply goes to: Reply-To when it names one address, else the sender."""
+    reply_to = [a.lower() for _, a in addresses(mail.headers.get("reply-to") or [])]
+    if len(reply_to) > 1:
+        return None, "Reply-To names several addresses"
+    to = reply_to[0] if reply_to else mail.sender
+    if not to:
+        return None, "no address to reply to"
+    return to, "reply-to" if reply_to else "from"
+
+
+def unfit_recipient(address: str, own_addresses: set[str]) -> str | None:
+    """Why no acknowledgement may go to this address, or None."""
+    address = address.strip().lower()
+    if not _EMAIL.match(address) or not address.isascii():
+        return "not a plain e-mail address"
+    if address in own_addresses:
+        return "the organisation's own address"
+    if ROBOT_LOCAL_PART.match(address.rsplit("@", 1)[0]):
+        return "a no-reply or robot address"
+    return None

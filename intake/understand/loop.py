@@ -1,0 +1,252 @@
+"""The understanding loop: claim a batch of pending messages, run the pipeline, commit.
+
+One function, `understand`, used by `ingest`, `poll`, `run` and `reprocess`.
+
+A batch is one transaction: every outcome, every dossier it touched and the end of its
+"unfinished run" marks are committed together, or not at all. Before the work starts, each
+claimed message gets an unfinished-run mark, committed on its own; a mark still present when a
+later run starts means a process died while understanding that message. Such a message is then
+understood alone, and after MAX_UNFINISHED_RUNS deaths it is set aside as failed, so a poison
+message can never stall every restart.
+
+Several instances on PostgreSQL share the work: a claimed message is locked (FOR NO KEY UPDATE
+SKIP LOCKED) and the others skip it. On SQLite one process understands at a time.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..app import App
+from ..db import Database
+from ..errors import environment_failure
+from ..models import Message, MessageState, UnfinishedRun
+from . import dossiers
+from ..bounded import BoundedWorker, Stopped
+from .record import quarantine
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+MAX_UNFINISHED_RUNS = 3
+# Parsing (MIME structure, headers, the HTML body) runs in a bounded child process: the
+# standard library's parsers are quadratic on some shapes (deep multipart nesting, unclosed
+# HTML comments), so a 40 KB mail can hold them for seconds and a large one for hours.
+PARSE_SECONDS = 20.0
+PARSE_MEMORY_MB = 1024
+
+
+@dataclass
+class Summary:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    @property
+    def failed(self) -> int:
+        return self.outcomes.get(MessageState.FAILED, 0)
+
+    def describe(self) -> str:
+        return ", ".join(f"{n} {state}" for state, n in sorted(self.outcomes.items()))
+
+
+def understand(app: App, *, stop: threading.Event | None = None, batch_size: int = BATCH_SIZE,
+               summary: Summary | None = None) -> Summary:
+    """Understand every message taken in and not yet understood, a batch at a time; when
+    `stop` is set, stop after the batch in hand (the rest stay pending for the next run)."""
+    summary = summary if summary is not None else Summary()
+    with app.db.understanding_turn(), bounded_parser(stop) as parser:
+        while not (stop is not None and stop.is_set()):
+            if not _one_batch(app, batch_size, summary, parser, stop):
+                break
+    return summary
+
+
+def bounded_parser(stop: threading.Event | None = None) -> BoundedWorker:
+    """The parser in its own child process, with its time and memory budget; one per run,
+    started at the first message (the parser is imported only then)."""
+    return BoundedWorker(_parse, seconds=PARSE_SECONDS, memory_mb=PARSE_MEMORY_MB, stop=stop)
+
+
+def _parse(raw: bytes):
+    from .parse import parse
+
+    return parse(raw)
+
+
+def _one_batch(app: App, size: int, summary: Summary, parser, stop) -> int:
+    """Understand one batch; returns how many messages it claimed (0: nothing pending)."""
+    claimed: list[int] = []
+    try:
+        return _understand_claimed(app, size, summary, claimed, parser, stop)
+    except Stopped:   # rolled back: the messages stay pending, and no process died on them
+        _clear_marks(app, claimed)
+        log.info("stopped: %d message(s) in hand stay pending for the next run", len(claimed))
+        return 0
+    except Exception as exc:  # outside any one stage: the whole batch was rolled back
+        if not claimed or environment_failure(exc):   # a full disk is no message's fault
+            raise
+        error = f"{type(exc).__name__}: {exc}"
+        if len(claimed) > 1:
+            log.error("a batch of %d failed as a whole (%s); they are understood one at a time",
+                      len(claimed), error[:300])
+        else:
+            _quarantine_alone(app, claimed[0], f"understand: {error}")
+            summary.add(MessageState.FAILED)
+        return len(claimed)
+
+
+def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int], parser,
+                        stop) -> int:
+    with app.db.session(write=True) as session:
+        ids = _claim(session, size)
+        if not ids:
+            return 0
+        ids = _set_aside_poison(app, session, ids, summary)
+        claimed[:] = ids
+        _mark_unfinished(app.db, session, ids)
+        messages = _load(session, ids)
+        if not messages:
+            session.commit()
+            return 1
+        from .pipeline import Batch, understand_batch   # the document stack, only when needed
+
+        contexts = [_context(app, m) for m in messages]
+        understand_batch(Batch(session=session, store=app.store, rules=app.rules,
+                               own_addresses=app.own_addresses, contexts=contexts,
+                               parse=parser, stop=stop,
+                               sender=app.settings.smtp.sender))
+        session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk.in_(ids)))
+        app.store.sync()   # attachment files durable before the rows that name them
+        session.commit()
+    for ctx in contexts:
+        summary.add(ctx.message.state)
+    return len(ids)
+
+
+def _claim(session: Session, size: int) -> list[int]:
+    """Pending messages for this instance, oldest first; another instance's are skipped."""
+    query = (select(Message.id).where(Message.state == MessageState.PENDING)
+             .order_by(Message.id).limit(size))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, key_share=True)
+    return list(session.scalars(query))
+
+
+def _set_aside_poison(app: App, session: Session, ids: list[int], summary: Summary) -> list[int]:
+    """A message that was in hand when a process died goes alone; after MAX_UNFINISHED_RUNS
+    deaths it is quarantined. Returns the ids to understand now."""
+    runs = dict(session.execute(select(UnfinishedRun.message_pk, UnfinishedRun.runs)
+                                .where(UnfinishedRun.message_pk.in_(ids))).all())
+    if not runs:
+        return ids
+    for pk in [pk for pk in ids if runs.get(pk, 0) >= MAX_UNFINISHED_RUNS]:
+        message = session.get(Message, pk)
+        old = (message.posting_id, message.applicant)
+        quarantine(message, f"understand: the process stopped {runs[pk]} times while "
+                            "understanding this message (a crash, or it was killed); set aside so "
+                            "that the others go on; `intake reprocess --failed` tries again")
+        session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk == pk))
+        session.flush()
+        dossiers.refresh(session, app.rules, *old)
+        summary.add(MessageState.FAILED)
+        log.error("message %s %s -> failed: the process died %d times on it", pk,
+                  message.message_id or "", runs[pk],
+                  extra={"message_id": message.message_id, "outcome": MessageState.FAILED})
+    left = [pk for pk in ids if runs.get(pk, 0) < MAX_UNFINISHED_RUNS]
+    if left and runs.get(left[0]):
+        return left[:1]
+    return [pk for pk in left[:next((i for i, pk in enumerate(left) if runs.get(pk)), len(left))]]
+
+
+def _quarantine_alone(app: App, pk: int, error: str) -> None:
+    with app.db.transaction() as session:
+        message = session.get(Message, pk)
+        old = (message.posting_id, message.applicant)
+        quarantine(message, error)
+        session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk == pk))
+        session.flush()
+        try:
+            with session.begin_nested():
+                dossiers.refresh(session, app.rules, *old)
+        except Exception:  # noqa: BLE001 - the dossier is refreshed again by its next message
+            log.error("dossier of message %s not refreshed after its failure", pk)
+    log.error("message %s -> failed: %s", pk, error[:300], extra={"outcome": MessageState.FAILED})
+
+
+def _clear_marks(app: App, ids: list[int]) -> None:
+    """The marks of a batch given up on purpose (stopping): that was no death."""
+    if ids:
+        with app.db.transaction() as session:
+            _unbump(session, ids)
+
+
+def _unbump(session: Session, ids: list[int]) -> None:
+    session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk.in_(ids),
+                                                UnfinishedRun.runs <= 1))
+    session.execute(update(UnfinishedRun).where(UnfinishedRun.message_pk.in_(ids))
+                    .values(runs=UnfinishedRun.runs - 1))
+
+
+def _mark_unfinished(db: Database, session: Session, ids: list[int]) -> None:
+    """Committed before the work starts. SQLite: in the session (one process understands at a
+    time); PostgreSQL: on a side connection, so the claimed rows stay locked."""
+    if not ids:
+        return
+    if db.is_sqlite:
+        _bump(session, ids)
+        session.commit()
+        return
+    with db.transaction() as side:
+        _bump(side, ids)
+
+
+def _bump(session: Session, ids: list[int]) -> None:
+    known = set(session.scalars(select(UnfinishedRun.message_pk).where(UnfinishedRun.message_pk.in_(ids))))
+    if known:
+        session.execute(update(UnfinishedRun).where(UnfinishedRun.message_pk.in_(known))
+                        .values(runs=UnfinishedRun.runs + 1))
+    fresh = [{"message_pk": pk, "runs": 1} for pk in ids if pk not in known]
+    if fresh:
+        session.execute(insert(UnfinishedRun), fresh)
+
+
+def _load(session: Session, ids: list[int]) -> list[Message]:
+    """The claimed messages, still pending (SQLite: re-read after the commit of the marks)."""
+    return list(session.scalars(
+        select(Message).options(selectinload(Message.deliveries), selectinload(Message.documents))
+        .where(Message.id.in_(ids), Message.state == MessageState.PENDING).order_by(Message.id)))
+
+
+def _context(app: App, message: Message):
+    from .pipeline import Context
+
+    boxes = {d.mailbox for d in message.deliveries if d.mailbox}
+    unknown = any(d.mailbox is None for d in message.deliveries)
+    ctx = Context(message=message, raw=b"", received_at=message.received_at,
+                  delivered_to=boxes, any_unknown_mailbox=unknown)
+    try:
+        ctx.raw = app.store.read(message.stored_as)
+    except OSError as exc:
+        ctx.stage, ctx.error = "load", f"load: {type(exc).__name__}: {exc}"
+    return ctx
+
+
+def mark_for_reprocessing(db: Database, *, posting: str | None = None, failed_only: bool = False) -> int:
+    """Messages to be understood again with the current rules (their raw bytes are kept)."""
+    query = update(Message)
+    if failed_only:
+        query = query.where(Message.state == MessageState.FAILED)
+    elif posting:
+        query = query.where((Message.posting_id == posting)
+                            | Message.state.in_((MessageState.UNMATCHED, MessageState.FAILED)))
+    with db.transaction() as session:
+        count = session.execute(query.values(state=MessageState.PENDING)).rowcount
+        if failed_only or not posting:
+            session.execute(delete(UnfinishedRun))
+    return count

@@ -1,0 +1,91 @@
+"""The record stage: what understanding made of one message, written to its row."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from ..errors import environment_failure
+from ..models import Document, MessageState, utcnow
+from ..takein.store import Store
+
+if TYPE_CHECKING:
+    from .pipeline import Context
+
+log = logging.getLogger(__name__)
+BODY_FILE = "corps du message"
+
+
+def record_outcome(session: Session, store: Store, ctx: Context) -> None:
+    """Write the outcome; a failure to write it quarantines the message like any other."""
+    if ctx.error is None:
+        try:
+            with session.begin_nested():
+                _write(session, store, ctx)
+        except Exception as exc:  # noqa: BLE001 - this message only
+            if environment_failure(exc):
+                raise   # a full disk stops the run; it is no fault of this message
+            ctx.error = f"record: {type(exc).__name__}: {exc}"[:4000]
+    if ctx.error is not None:
+        with session.begin_nested():
+            quarantine(ctx.message, ctx.error)
+    message = ctx.message
+    # The reason is in the recruiters' French: the report shows it, the log names the outcome.
+    log.info("message %s %s -> %s%s", message.id, message.message_id or "", message.state,
+             f" {message.posting_id or ''}" if message.error is None else f" ({message.error[:200]})",
+             extra={"message_id": message.message_id, "posting": message.posting_id,
+                    "outcome": message.state, "duration": ctx.spent})
+
+
+def quarantine(message, error: str) -> None:
+    message.outside_since = message.outside_since or utcnow()
+    message.state, message.error = MessageState.FAILED, error[:4000]
+    message.attempts = (message.attempts or 0) + 1
+    message.posting_id = message.applicant = None
+    message.documents.clear()
+
+
+def _write(session: Session, store: Store, ctx: Context) -> None:
+    mail, message = ctx.mail, ctx.message
+    in_dossier = ctx.outcome == MessageState.DOSSIER
+    message.state, message.reason = ctx.outcome, ctx.reason
+    message.subject = mail.subject[:2000]
+    message.from_addr = mail.sender
+    message.sender_name = mail.sender_name
+    message.posting_id = ctx.posting.id if in_dossier else None
+    message.applicant = mail.sender if in_dossier else None
+    message.error, message.understood_at = None, utcnow()
+    message.outside_since = None if in_dossier else (message.outside_since or message.understood_at)
+    if ctx.received_at < message.received_at:   # a forwarded application: when it was first sent
+        message.received_at = ctx.received_at
+    message.documents.clear()
+    if not in_dossier:
+        return
+    for file in ctx.files:
+        att = file.attachment
+        sha, stored_as = store.put(att.data, "attachments", file_suffix(att.filename), durable=False)
+        message.documents.append(Document(
+            filename=att.filename, sha256=sha, size=len(att.data), stored_as=stored_as,
+            format=file.text.format if file.text else None, problem=_problem_of(att.filename, ctx),
+            findings=[finding_row(f) for f in file.findings]))
+    if ctx.body_findings:
+        message.documents.append(Document(filename=BODY_FILE, findings=[finding_row(f) for f in ctx.body_findings]))
+    for file_name in dict.fromkeys(name for name, _ in ctx.needs_review):
+        if not any(d.filename == file_name for d in message.documents):
+            message.documents.append(Document(filename=file_name, problem=_problem_of(file_name, ctx), findings=[]))
+
+
+def _problem_of(filename: str, ctx: Context) -> str | None:
+    reasons = [reason for name, reason in ctx.needs_review if name == filename]
+    return "; ".join(dict.fromkeys(reasons)) or None
+
+
+def finding_row(finding) -> dict:
+    return {"piece": finding.piece, "count": finding.count, "evidence": finding.evidence,
+            "referees": list(finding.referees)}
+
+
+def file_suffix(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f".{ext}" if ext.isalnum() and len(ext) <= 5 else ".bin"
