@@ -263,13 +263,14 @@ def intake_ingest(folder: Path, work: Path) -> tuple[float, float, str]:
 # the total is the real one). Nested ones (Store.put inside take-in and record) overlap.
 TIMED = [
     ("take-in", ["intake.takein.ingest.take_in_batch"]),
-    ("parse (mail-parser)", ["intake.understand.pipeline.parse"]),
+    ("parse (bounded child)", ["intake.bounded.BoundedWorker.__call__"]),
     ("screen + route", ["intake.understand.pipeline.screen", "intake.understand.pipeline.route"]),
     ("unpack archives (pool)", ["intake.understand.pipeline.unpack"]),
     ("read documents (cache + pool)", ["intake.understand.pipeline.read_documents"]),
-    ("  of which waiting for the pool", ["intake.understand.textcache.read_many"]),
-    ("classify documents + body", ["intake.understand.pipeline.classify_document",
-                                   "intake.understand.pipeline.classify_body"]),
+    ("  of which the pool (read, classify)", ["intake.understand.textcache.read_then"]),
+    # documents are classified in the reader workers (a wrapped function could not be sent
+    # there): only the body and cached texts are classified in this process
+    ("classify body", ["intake.understand.pipeline.classify_body"]),
     ("record outcome", ["intake.understand.pipeline.record_outcome"]),
     ("  Store.put (take-in and record)", ["intake.takein.store.Store.put"]),
     ("dossier refresh", ["intake.understand.dossiers.refresh"]),

@@ -5,6 +5,7 @@ would cost more than most calls). A call that runs past its time is killed with 
 raises BudgetExceeded; so does one that runs out of memory or kills the child. The next call
 starts a fresh child. The function must be pure: it gets its argument and returns a value,
 both sent through a pipe. A `stop` event set meanwhile abandons the call at once (Stopped).
+BoundedWorkers works on a list of arguments with several such children side by side.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import wait
 from typing import Any
 
 _context = multiprocessing.get_context("fork")
@@ -45,6 +47,16 @@ class BoundedWorker:
         self.close()
 
     def __call__(self, arg: Any) -> Any:
+        return self.map([arg])[0]()
+
+    def map(self, args: list[Any]) -> list[Callable[[], Any]]:
+        """Every argument given to the function, in this worker's child one at a time; for
+        each, in order, a callable that returns its value or raises what it raised (or
+        BudgetExceeded). Stopped is raised at once."""
+        return run_side_by_side([self], args)
+
+    def _send(self, arg: Any) -> float:
+        """Give the child its next argument (a fresh child if it died); returns the deadline."""
         if self._child is None:
             self._start()
         try:
@@ -53,14 +65,10 @@ class BoundedWorker:
             self.close()
             self._start()
             self._conn.send(arg)
-        deadline = time.monotonic() + self.seconds
-        while not self._conn.poll(min(_STOP_CHECK_SECONDS, max(deadline - time.monotonic(), 0))):
-            if self.stop is not None and self.stop.is_set():
-                self.close()
-                raise Stopped("stopping: the work in hand was abandoned")
-            if time.monotonic() >= deadline:
-                self.close()
-                raise BudgetExceeded(f"took over {self.seconds:.0f} s: stopped")
+        return time.monotonic() + self.seconds
+
+    def _answer(self) -> Callable[[], Any]:
+        """The child's answer, once its pipe is readable."""
         try:
             kind, value = self._conn.recv()
         except (EOFError, OSError):
@@ -68,11 +76,13 @@ class BoundedWorker:
             code = self._child.exitcode
             self.close()
             if code == _OUT_OF_MEMORY:
-                raise BudgetExceeded(f"needed over {self.memory_mb} MB of memory: stopped") from None
-            raise BudgetExceeded(f"its process died (exit code {code})") from None
-        if kind == "error":
-            raise value
-        return value
+                return _raise(BudgetExceeded(f"needed over {self.memory_mb} MB of memory: stopped"))
+            return _raise(BudgetExceeded(f"its process died (exit code {code})"))
+        return _raise(value) if kind == "error" else (lambda: value)
+
+    def _overran(self) -> Callable[[], Any]:
+        self.close()
+        return _raise(BudgetExceeded(f"took over {self.seconds:.0f} s: stopped"))
 
     def _start(self) -> None:
         parent, child = _context.Pipe(duplex=True)
@@ -93,6 +103,76 @@ class BoundedWorker:
             self._child.join()
             self._child.close()
             self._child = None
+
+
+class BoundedWorkers:
+    """Several BoundedWorkers of one function, for a list of arguments worked on side by side
+    (one per core by default): `with BoundedWorkers(func, seconds=20, memory_mb=1024) as w:
+    w.map(args)`; each call keeps its own budget, and one that fails costs only itself."""
+
+    def __init__(self, func: Callable[[Any], Any], *, seconds: float, memory_mb: int,
+                 stop: threading.Event | None = None, size: int | None = None):
+        self.stop = stop
+        self.size = size or len(os.sched_getaffinity(0))
+        self.workers = [BoundedWorker(func, seconds=seconds, memory_mb=memory_mb, stop=stop)
+                        for _ in range(max(1, self.size))]
+
+    def __enter__(self) -> "BoundedWorkers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, arg: Any) -> Any:
+        return self.map([arg])[0]()
+
+    def map(self, args: list[Any]) -> list[Callable[[], Any]]:
+        return run_side_by_side(self.workers[:max(1, min(len(args), len(self.workers)))], args)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+
+
+def run_side_by_side(workers: list[BoundedWorker], args: list[Any]) -> list[Callable[[], Any]]:
+    """Each argument to the next free worker; one loop waits on them all (no thread), so a
+    child is only ever forked from the caller's thread, as with one worker."""
+    answers: list[Callable[[], Any] | None] = [None] * len(args)
+    todo = list(range(len(args)))[::-1]
+    idle = list(workers)
+    busy: dict[BoundedWorker, tuple[int, float]] = {}
+    stop = workers[0].stop
+    try:
+        while todo or busy:
+            while todo and idle:
+                worker, index = idle.pop(), todo.pop()
+                busy[worker] = (index, worker._send(args[index]))
+            soonest = min(deadline for _, deadline in busy.values())
+            ready = wait([w._conn for w in busy],
+                         timeout=min(_STOP_CHECK_SECONDS, max(soonest - time.monotonic(), 0)))
+            if stop is not None and stop.is_set():
+                raise Stopped("stopping: the work in hand was abandoned")
+            now = time.monotonic()
+            for worker, (index, deadline) in list(busy.items()):
+                if worker._conn in ready:
+                    answers[index] = worker._answer()
+                elif now >= deadline:
+                    answers[index] = worker._overran()
+                else:
+                    continue
+                del busy[worker]
+                idle.append(worker)
+    except BaseException:   # stopped or interrupted: no child is left with a stale question
+        for worker in busy:
+            worker.close()
+        raise
+    return answers
+
+
+def _raise(exc: BaseException) -> Callable[[], Any]:
+    def again() -> Any:
+        raise exc
+    return again
 
 
 def _serve(conn, callers_end, caller: int, func, memory_mb: int) -> None:

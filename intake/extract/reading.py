@@ -6,13 +6,15 @@ Whatever goes wrong with a file becomes a short French problem on that file, nev
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import document as d
 from .archive import Budget, is_archive
 from .detect import detect_format
 from .document import Attachment, DocumentText
 from .pool import get_pool
 from .readers import run_reader, worth_a_worker
-from .worker import Read, Task, Unpack
+from .worker import Read, ReadThen, Task, Unpack
 
 DEFAULT_MAX_PAGES = 8  # a CV, its references page, a letter: classification needs no more
 TIMEOUT_S = 20
@@ -28,20 +30,35 @@ def read_many(attachments: list[Attachment], *, timeout_s: float = TIMEOUT_S, me
               max_pages: int = DEFAULT_MAX_PAGES) -> list[DocumentText]:
     """The text of each attachment (or a DocumentText whose ``problem`` says why there is none),
     in order; the documents are read in parallel, each within ``timeout_s`` and ``memory_mb``."""
-    results: list[DocumentText | None] = [None] * len(attachments)
+    return [text for text, _ in read_then(attachments, [None] * len(attachments), timeout_s=timeout_s,
+                                          memory_mb=memory_mb, max_pages=max_pages)]
+
+
+def read_then(attachments: list[Attachment], thens: list[Callable[[DocumentText], object] | None], *,
+              timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB,
+              max_pages: int = DEFAULT_MAX_PAGES) -> list[tuple[DocumentText, object | None]]:
+    """read_many, and each text given to its ``then`` (a pure function, picklable) in the worker
+    that read it, within the same budget: the work that follows reading runs on every core.
+    Each item: (text, what ``then`` returned), or (text, None) where ``then`` did not run there
+    (a file read without a worker, a failure, ``then`` raised): the caller runs it itself."""
+    results: list[tuple[DocumentText, object | None] | None] = [None] * len(attachments)
     tasks: list[Task] = []
     where: list[tuple[int, str]] = []
-    for index, att in enumerate(attachments):
+    for index, (att, then) in enumerate(zip(attachments, thens)):
         fmt = detect_format(att)
         if not worth_a_worker(fmt):
-            results[index] = run_reader(att.data, fmt, max_pages)  # nothing to parse: no worker needed
+            results[index] = (run_reader(att.data, fmt, max_pages), None)  # nothing to parse: no worker
         else:
-            tasks.append(Task(Read(att.data, fmt, max_pages), memory_mb, timeout_s))
+            tasks.append(Task(Read(att.data, fmt, max_pages, then), memory_mb, timeout_s))
             where.append((index, fmt))
     if tasks:
         for (index, fmt), outcome in zip(where, get_pool().run(tasks)):
-            results[index] = outcome.result if outcome.failure is None else \
-                DocumentText("", None, fmt, _READ_FAILURE[outcome.failure])
+            if outcome.failure is not None:
+                results[index] = (DocumentText("", None, fmt, _READ_FAILURE[outcome.failure]), None)
+            elif isinstance(outcome.result, ReadThen):
+                results[index] = (outcome.result.text, outcome.result.then)
+            else:
+                results[index] = (outcome.result, None)
     return results
 
 

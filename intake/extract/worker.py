@@ -25,12 +25,13 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from . import document as d
 from .archive import Budget, open_archive
-from .document import Attachment
+from .document import Attachment, DocumentText
 from .readers import run_reader
 
 OUT_OF_MEMORY = 3          # exit code of a worker whose task ran out of memory outside a reader
@@ -47,6 +48,16 @@ class Read:
     data: bytes
     fmt: str
     max_pages: int
+    then: Callable[[DocumentText], object] | None = None   # pure, run on the text here too
+
+
+@dataclass(frozen=True)
+class ReadThen:
+    """A Read whose ``then`` ran: the text and what ``then`` made of it (None when it raised:
+    the caller runs it again itself, and sees the error)."""
+
+    text: DocumentText
+    then: object
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ def serve(conn: Connection) -> None:
         overran = time.monotonic() - started > task.timeout_s
         del task
         retiring = (done == MAX_TASKS or _address_space() - start > MAX_GROWTH
-                    or getattr(result, "problem", None) == d.MEMORY)
+                    or getattr(getattr(result, "text", result), "problem", None) == d.MEMORY)
         conn.send(Reply(result, tally.take(), retiring, overran))
         if retiring:
             return
@@ -111,13 +122,23 @@ def _run(task: Task):
         _limit(resource.RLIMIT_CPU, int(_cpu_seconds() + task.timeout_s) + 2)
         job = task.job
         if isinstance(job, Read):
-            return run_reader(job.data, job.fmt, job.max_pages)
+            text = run_reader(job.data, job.fmt, job.max_pages)
+            return text if job.then is None else ReadThen(text, _then(job.then, text))
         return open_archive(job.attachment, job.budget)
     except MemoryError:
         os._exit(OUT_OF_MEMORY)
     finally:
         _restore(resource.RLIMIT_AS, soft_as)
         _restore(resource.RLIMIT_CPU, soft_cpu)
+
+
+def _then(then: Callable[[DocumentText], object], text: DocumentText) -> object:
+    try:
+        return then(text)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - the caller runs it again and reports the error
+        return None
 
 
 class _Tally(logging.Handler):

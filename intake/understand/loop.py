@@ -26,7 +26,7 @@ from ..db import Database
 from ..errors import environment_failure
 from ..models import Message, MessageState, UnfinishedRun
 from . import dossiers
-from ..bounded import BoundedWorker, Stopped
+from ..bounded import BoundedWorkers, Stopped
 from .record import quarantine
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,10 @@ def understand(app: App, *, stop: threading.Event | None = None, batch_size: int
     return summary
 
 
-def bounded_parser(stop: threading.Event | None = None) -> BoundedWorker:
-    """The parser in its own child process, with its time and memory budget; one per run,
-    started at the first message (the parser is imported only then)."""
-    return BoundedWorker(_parse, seconds=PARSE_SECONDS, memory_mb=PARSE_MEMORY_MB, stop=stop)
+def bounded_parser(stop: threading.Event | None = None) -> BoundedWorkers:
+    """The parser in child processes (one per core), each call with its time and memory
+    budget; started at the first message of the run (the parser is imported only then)."""
+    return BoundedWorkers(_parse, seconds=PARSE_SECONDS, memory_mb=PARSE_MEMORY_MB, stop=stop)
 
 
 def _parse(raw: bytes):
@@ -119,7 +119,7 @@ def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int
         contexts = [_context(app, m) for m in messages]
         understand_batch(Batch(session=session, store=app.store, rules=app.rules,
                                own_addresses=app.own_addresses, contexts=contexts,
-                               parse=parser, stop=stop,
+                               parse_many=parser.map, stop=stop,
                                sender=app.settings.smtp.sender))
         session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk.in_(ids)))
         app.store.sync()   # attachment files durable before the rows that name them

@@ -3,8 +3,9 @@
     parse -> screen -> route -> unpack -> read -> classify -> record -> dossiers -> acknowledgements
 
 A batch of messages taken in goes through the stages in this order. Each stage takes the Batch
-and returns it. Most stages work on each message alone (`each`); `read` hands every document of
-the batch to the reader pool at once, `dossiers` re-evaluates each dossier the batch touched
+and returns it. Most stages work on each message alone (`each`); `parse` gives the batch's
+mails to bounded parser processes side by side, `read` hands every document of the batch to
+the reader pool at once (where each is also classified), `dossiers` re-evaluates each dossier the batch touched
 once, and `acknowledgements` writes what an applicant is to be told to the outbox, in the same
 transaction (sent later, by intake/mail_out/send.py). A message whose outcome is decided early (ignored, unmatched) skips the stages that no
 longer concern it; one whose stage raises, or runs past its time budget, is quarantined as
@@ -14,6 +15,7 @@ are safe whatever happens here.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +54,7 @@ MESSAGE_BUDGET_SECONDS = 60.0
 class FileRead:
     attachment: Attachment
     text: DocumentText | None = None
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] | None = None   # None until classified
 
 
 @dataclass
@@ -91,7 +93,10 @@ class Batch:
     own_addresses: set[str]
     contexts: list[Context]
     dossiers_touched: set[tuple[str, str]] = field(default_factory=set)
-    parse: Callable[[bytes], ParsedMail] = parse   # understand() gives the bounded one (loop.py)
+    # each raw mail parsed: for each, a callable giving its ParsedMail or raising why not;
+    # understand() gives the bounded child processes, side by side (loop.py)
+    parse_many: Callable[[list[bytes]], list[Callable[[], ParsedMail]]] = (
+        lambda raws: [functools.partial(parse, raw) for raw in raws])
     stop: threading.Event | None = None            # set: stop after the message in hand
 
     def check_stop(self) -> None:
@@ -137,9 +142,22 @@ def run_step(ctx: Context, name: str, work: Callable[[], None]) -> None:
                      f"{MESSAGE_BUDGET_SECONDS:.0f} s; set aside (intake reprocess --failed tries again)")
 
 
-def parse_stage(ctx: Context, batch: Batch) -> None:
-    ctx.mail = batch.parse(ctx.raw)
-    ctx.needs_review += ctx.mail.problems
+def parse_stage(batch: Batch) -> Batch:
+    """Every message parsed at once, side by side, each within its budget (loop.py)."""
+    todo = [ctx for ctx in batch.contexts if ctx.in_progress]
+    batch.check_stop()
+    started = time.monotonic()
+    answers = batch.parse_many([ctx.raw for ctx in todo])
+    share = (time.monotonic() - started) / max(len(todo), 1)
+    for ctx, answer in zip(todo, answers):
+        ctx.spent += share
+        run_step(ctx, "parse", lambda: took_parsed(ctx, answer()))
+    return batch
+
+
+def took_parsed(ctx: Context, mail: ParsedMail) -> None:
+    ctx.mail = mail
+    ctx.needs_review += mail.problems
 
 
 def screen_stage(ctx: Context, batch: Batch) -> None:
@@ -189,23 +207,31 @@ def unpack_stage(ctx: Context, batch: Batch) -> None:
 
 
 def read_stage(batch: Batch) -> Batch:
-    """Every document of the batch at once: cached texts first, the rest in the reader pool."""
+    """Every document of the batch at once: cached texts first, the rest in the reader pool,
+    where each text is also classified (a pure function of the text and the posting's
+    vocabulary), so that classification runs on every core."""
     files = [(ctx, f) for ctx in batch.contexts if ctx.in_progress for f in ctx.files]
     started = time.monotonic()
     batch.check_stop()   # the reader pool reads the batch's documents at once, each bounded
-    texts = read_documents(batch.session, [f.attachment for _, f in files])
+    texts = read_documents(batch.session, [f.attachment for _, f in files],
+                           [classifier(ctx.posting, f.attachment.filename) for ctx, f in files])
     share = (time.monotonic() - started) / max(len(files), 1)
-    for (ctx, file), text in zip(files, texts):
-        ctx.stage, file.text = "read", text
+    for (ctx, file), (text, findings) in zip(files, texts):
+        ctx.stage, file.text, file.findings = "read", text, findings
         ctx.spent += share
     return batch
 
 
+def classifier(posting: Posting, filename: str) -> Callable[[DocumentText], list[Finding]]:
+    """What a file is, as a function of its text alone (run where the text is read)."""
+    return functools.partial(classify_document, filename, vocab=posting.vocab,
+                             region=posting.phone_region)
+
+
 def classify_stage(ctx: Context, batch: Batch) -> None:
-    vocab = ctx.posting.vocab
     for file in ctx.files:
-        file.findings = classify_document(file.attachment.filename, file.text, vocab,
-                                          region=ctx.posting.phone_region)
+        if file.findings is None:   # not classified where it was read (a cached text, ...)
+            file.findings = classifier(ctx.posting, file.attachment.filename)(file.text)
         problem = file.text.problem if file.text else None
         if problem:
             ctx.needs_review.append((file.attachment.filename, problem))
@@ -213,7 +239,7 @@ def classify_stage(ctx: Context, batch: Batch) -> None:
             ctx.needs_review.append((file.attachment.filename, "pièce non reconnue : à ouvrir et vérifier"))
         if file.text and file.text.note:   # read by OCR: a person confirms what was found
             ctx.needs_review.append((file.attachment.filename, file.text.note))
-    ctx.body_findings = classify_body(ctx.mail.body, vocab, region=ctx.posting.phone_region,
+    ctx.body_findings = classify_body(ctx.mail.body, ctx.posting.vocab, region=ctx.posting.phone_region,
                                       cover_letter_in_body=ctx.posting.cover_letter_in_body)
     ctx.needs_review += review_items(ctx.mail.links)
     ctx.outcome = MessageState.DOSSIER
@@ -259,7 +285,7 @@ def acknowledgements_stage(batch: Batch) -> Batch:
 
 
 STAGES: tuple[tuple[str, Stage], ...] = (
-    ("parse", each(parse_stage)),
+    ("parse", parse_stage),
     ("screen", each(screen_stage)),
     ("route", each(route_stage)),
     ("unpack", each(unpack_stage)),

@@ -68,7 +68,7 @@ def _write(session: Session, store: Store, ctx: Context) -> None:
         message.documents.append(Document(
             filename=att.filename, sha256=sha, size=len(att.data), stored_as=stored_as,
             format=file.text.format if file.text else None, problem=_problem_of(att.filename, ctx),
-            findings=[finding_row(f) for f in file.findings]))
+            findings=[finding_row(f) for f in file.findings or []]))
     if ctx.body_findings:
         message.documents.append(Document(filename=BODY_FILE, findings=[finding_row(f) for f in ctx.body_findings]))
     for file_name in dict.fromkeys(name for name, _ in ctx.needs_review):

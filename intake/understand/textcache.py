@@ -5,13 +5,14 @@ A better reader (a new READER_VERSION) reads everything again on `intake reproce
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..db import is_conflict
-from ..extract import Attachment, DocumentText, read_many
+from ..extract import Attachment, DocumentText, read_then
 from ..models import ExtractedText
 
 READER_VERSION = 2          # raise when extraction improves: cached texts are then read again
@@ -19,22 +20,31 @@ READER_VERSION = 2          # raise when extraction improves: cached texts are t
 MAX_CACHED_TEXT = 200_000
 
 
-def read_documents(session: Session, attachments: list[Attachment]) -> list[DocumentText]:
+def read_documents(session: Session, attachments: list[Attachment],
+                   thens: list[Callable[[DocumentText], object]] | None = None
+                   ) -> list[tuple[DocumentText, object | None]]:
     """Texts of these attachments, in order: one query for the cached ones, the rest read in
-    the bounded readers and added to the cache (in the caller's transaction)."""
+    the bounded readers and added to the cache (in the caller's transaction). With ``thens``,
+    each text read by a worker is also given to its function there: (text, its result), or
+    (text, None) where the function did not run (a cached text, a second copy of a file)."""
+    thens = thens or [None] * len(attachments)
     hashes = [hashlib.sha256(a.data).hexdigest() for a in attachments]
     rows = {row.sha256: row for row in session.scalars(
         select(ExtractedText).where(ExtractedText.sha256.in_(set(hashes))))} if hashes else {}
     texts: dict[str, DocumentText] = {sha: _text(row) for sha, row in rows.items()
                                       if row.reader_version == READER_VERSION}
-    to_read: dict[str, Attachment] = {}
-    for sha, att in zip(hashes, attachments):
-        if sha not in texts:
-            to_read.setdefault(sha, att)
-    for sha, result in zip(to_read, read_many(list(to_read.values()))):
+    to_read: dict[str, tuple[Attachment, object]] = {}
+    first: dict[str, int] = {}          # sha -> the index whose function the worker runs
+    for index, (sha, att, then) in enumerate(zip(hashes, attachments, thens)):
+        if sha not in texts and sha not in to_read:
+            to_read[sha], first[sha] = (att, then), index
+    made: dict[int, object] = {}
+    read = read_then([a for a, _ in to_read.values()], [t for _, t in to_read.values()])
+    for sha, (result, then_result) in zip(to_read, read):
         texts[sha] = result
+        made[first[sha]] = then_result
         _cache(session, rows.get(sha), sha, result)
-    return [texts[sha] for sha in hashes]
+    return [(texts[sha], made.get(index)) for index, sha in enumerate(hashes)]
 
 
 def _text(row: ExtractedText) -> DocumentText:

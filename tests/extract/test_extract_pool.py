@@ -2,6 +2,7 @@
 each document under its own limits; a worker that overruns or dies is replaced and only its
 document becomes a problem; nothing starts before a document is read; workers end with intake."""
 import io
+import operator
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import time
 
 import openpyxl
 
-from intake.extract import Attachment, read_many, read_text
+from intake.extract import Attachment, read_many, read_text, read_then
 from intake.extract.document import CORRUPT, ENCRYPTED, MEMORY, SCAN, TIMEOUT
 from tests.conftest import REPO
 from tests.support.documents import docx_bytes, image_pdf_bytes, pdf_bytes, png_bytes
@@ -48,6 +49,22 @@ def test_a_batch_is_read_in_order_each_file_by_its_library():
         ("xlsx", "openpyxl", None), ("image", "", "image (photo ou scan) : à vérifier"),
         ("pdf", "pdfminer", ENCRYPTED), ("txt", "text", None)]
     assert "Curriculum vitae 0" in results[0].text and "14400" in results[3].text
+
+
+def test_the_work_after_reading_runs_in_the_worker_and_what_fails_there_is_left_to_the_caller():
+    # what classification does with each text (intake/understand/pipeline.py), here with a
+    # stand-in: which library read it, or len(), which raises on a text
+    reader = operator.attrgetter("reader")
+    batch = [cv(7), Attachment("lettre.docx", docx_bytes(["Madame, Monsieur"])),
+             Attachment("cv.pdf", pdf_bytes(["Expérience"]))]
+    results = read_then(batch + [Attachment("notes.txt", b"Formation")],
+                        [reader, reader, len, reader])
+    texts, made = zip(*results)
+    assert [t.format for t in texts] == ["pdf", "docx", "pdf", "txt"]
+    assert made[:2] == ("pypdfium2", "lxml")
+    assert made[2] is None   # len() of a text raises: the caller runs it again and sees why
+    assert made[3] == "text"
+    assert list(texts) == read_many(batch + [Attachment("notes.txt", b"Formation")])
 
 
 def test_arabic_comes_in_reading_order_from_whichever_library_reads_it_so():

@@ -13,15 +13,15 @@ from intake.understand import textcache
 def test_the_same_document_is_read_once_and_again_after_a_reader_upgrade(db_url, monkeypatch):
     db = Database(db_url)
     calls = []
-    real = textcache.read_many
-    monkeypatch.setattr(textcache, "read_many",
-                        lambda atts: calls.extend(a.filename for a in atts) or real(atts))
+    real = textcache.read_then
+    monkeypatch.setattr(textcache, "read_then",
+                        lambda atts, thens: calls.extend(a.filename for a in atts) or real(atts, thens))
     cv = Attachment("CV.txt", "Expérience professionnelle\nFormation\nCompétences\n".encode(), "text/plain")
     copy = Attachment("CV (1).txt", cv.data, "text/plain")
     with db.transaction() as session:
-        first, second = textcache.read_documents(session, [cv, copy])
+        (first, _), (second, _) = textcache.read_documents(session, [cv, copy])
     with db.transaction() as session:
-        third, = textcache.read_documents(session, [copy])
+        (third, _), = textcache.read_documents(session, [copy])
     assert first.text == second.text == third.text and "Formation" in first.text
     assert calls == ["CV.txt"]
     with db.session() as session:
@@ -46,7 +46,7 @@ def test_a_text_read_by_ocr_keeps_its_note_for_review_in_the_cache(db_url):
                        "image/jpeg")
     db = Database(db_url)
     with db.transaction() as session:
-        read, = textcache.read_documents(session, [photo])
+        (read, _), = textcache.read_documents(session, [photo])
     with db.transaction() as session:
-        cached, = textcache.read_documents(session, [photo])
+        (cached, _), = textcache.read_documents(session, [photo])
     assert read.note == cached.note == ocr.NOTE and cached.text == read.text and cached.format == "image"
