@@ -263,7 +263,7 @@ def intake_ingest(folder: Path, work: Path) -> tuple[float, float, str]:
 # the total is the real one). Nested ones (Store.put inside take-in and record) overlap.
 TIMED = [
     ("take-in", ["intake.takein.ingest.take_in_batch"]),
-    ("parse (bounded child)", ["intake.bounded.BoundedWorker.__call__"]),
+    ("parse (bounded children)", ["intake.bounded.run_side_by_side"]),
     ("screen + route", ["intake.understand.pipeline.screen", "intake.understand.pipeline.route"]),
     ("unpack archives (pool)", ["intake.understand.pipeline.unpack"]),
     ("read documents (cache + pool)", ["intake.understand.pipeline.read_documents"]),

@@ -43,17 +43,31 @@ def load_vocabulary(path: Path) -> dict[str, PieceVocab]:
 _ARABIC_FOLD = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"})
 _NOT_WORD = re.compile(r"[^\w\n@]+|_")
 _SPACES = re.compile(r"[ ]+")
-# Every combining mark (accents, Arabic vowel signs) of the Basic Multilingual Plane, dropped by
-# str.translate in C rather than character by character in Python.
-_NO_MARKS = {cp: None for cp in range(0x10000) if unicodedata.combining(chr(cp))}
+_LINE_ENDS = re.compile(r" ?\n ?")
+
+
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark (accents, Arabic vowel signs) of the Basic Multilingual Plane, as
+    one character class of ranges: removed by the regex engine in C (a translate table with an
+    entry per mark cost a fifth of the time of classifying a document)."""
+    marks = [cp for cp in range(0x10000) if unicodedata.combining(chr(cp))]
+    ranges, start = [], marks[0]
+    for prev, cp in zip(marks, marks[1:] + [None]):
+        if cp != prev + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+            start = cp
+    return re.compile(f"[{''.join(ranges)}]+")
+
+
+_MARKS = _combining_marks()
 
 
 def normalise(text: str) -> str:
     """Lower case, no accents or Arabic vowel marks, punctuation as spaces; newlines kept."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC_FOLD)
-    text = unicodedata.normalize("NFD", text).translate(_NO_MARKS)
-    text = _NOT_WORD.sub(" ", text)
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    text = _MARKS.sub("", unicodedata.normalize("NFD", text))
+    text = _SPACES.sub(" ", _NOT_WORD.sub(" ", text))   # only spaces are left between words
+    return _LINE_ENDS.sub("\n", text).strip(" ")
 
 
 @functools.lru_cache(maxsize=16384)

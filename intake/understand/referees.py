@@ -36,14 +36,24 @@ def find_referees(text: str, headings: Iterable[str], stops: Iterable[str],
     intros = [p for p in map(phrase_pattern, introductions) if p]
     stop_heads = [p for p in map(phrase_pattern, stops) if p]
     blocks: list[list[str]] = []
-    for section in _sections(text.splitlines(), heads, stop_heads, intros):
+    lines = text.splitlines()
+    for section in _sections(lines, _normalised_lines(lines), heads, stop_heads, intros):
         blocks.extend(_blocks(section))
     return _distinct((b for b in blocks if _is_referee(b, region)), region)
 
 
-def _heading_rest(line: str, heads) -> str | None:
-    """The text after a references heading that starts ``line``, or None if it is no heading."""
-    norm = normalise(_MARKER.sub("", line))
+def _normalised_lines(lines: list[str]) -> list[str]:
+    """normalise() of each line without its list marker, in one pass over the text (line by
+    line it cost a third of the time of classifying a document)."""
+    norms = normalise("\n".join(_MARKER.sub("", line) for line in lines)).split("\n")
+    if len(norms) != len(lines):   # never seen: normalise() keeps every newline and adds none
+        norms = [normalise(_MARKER.sub("", line)) for line in lines]
+    return norms
+
+
+def _heading_rest(line: str, norm: str, heads) -> str | None:
+    """The text after a references heading that starts ``line`` (``norm``: the line without
+    its list marker, normalised), or None if it is no heading."""
     for head in heads:
         match = head.match(norm)
         if not match:
@@ -63,14 +73,14 @@ def _introduces(line: str, intros) -> bool:
     return any(p.search(tail) for p in intros)
 
 
-def _sections(lines: list[str], heads, stop_heads, intros=()) -> Iterable[list[str]]:
+def _sections(lines: list[str], norms: list[str], heads, stop_heads, intros=()) -> Iterable[list[str]]:
     current: list[str] | None = None
-    for line in lines:
+    for line, norm in zip(lines, norms):
         if not line.strip():   # a blank line is never a heading (and costs nothing)
             if current is not None:
                 current.append(line)
             continue
-        rest = _heading_rest(line, heads)
+        rest = _heading_rest(line, norm, heads)
         if rest is None and _introduces(line, intros):
             rest = ""
         if rest is not None:
