@@ -21,7 +21,7 @@ from tests.support.dovecot import make_message, write_config
 pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-MESSAGES = 300
+SLICE = 50     # messages delivered before each poll
 KILLS = 6
 
 
@@ -33,7 +33,7 @@ def start_poll(config: Path, env: dict) -> subprocess.Popen:
 
 def progress(engine) -> int:
     """Work done so far: messages taken in plus messages understood (0 before the first poll
-    has made the tables); 2 * MESSAGES when all is done."""
+    has made the tables); twice the messages delivered when all is done."""
     try:
         with engine.connect() as conn:
             taken = conn.scalar(select(func.count()).select_from(Delivery))
@@ -44,16 +44,16 @@ def progress(engine) -> int:
         return 0
 
 
-def wait_then_kill(process, engine, rng) -> bool:
+def wait_then_kill(process, engine, rng, delivered: int) -> bool:
     """Kill at a random point of the work: once a random amount of further take-in or
     understanding is done (so the kill lands mid-take-in or mid-batch), or, now and then,
     after a short random delay (start-up, connection)."""
     done = progress(engine)
     if rng.random() < 0.2:
-        time.sleep(rng.uniform(0.1, 1.5))
+        time.sleep(rng.uniform(0.05, 0.4))
     else:
         # at most half of what is left, so that every kill still finds work to land in
-        target = rng.randint(done + 1, max(done + 1, (done + 2 * MESSAGES) // 2))
+        target = rng.randint(done + 1, max(done + 1, (done + 2 * delivered) // 2))
         give_up = time.monotonic() + 120
         while process.poll() is None and progress(engine) < target and time.monotonic() < give_up:
             time.sleep(0.01)
@@ -68,9 +68,6 @@ def wait_then_kill(process, engine, rng) -> bool:
 def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
         dovecot, imap_user, tmp_path, db_url, rules_dir):
     when = dt.datetime(2026, 4, 28, 9, 0, tzinfo=dt.timezone.utc)
-    dovecot.append_many(imap_user, "INBOX", (
-        (make_message(n, message_id=f"<m{n}@example.ma>"), when + dt.timedelta(minutes=n))
-        for n in range(MESSAGES)))
     box = dovecot.mailbox(imap_user)
     config = write_config(tmp_path / "config.toml", [box], db_url=db_url,
                           data_dir=tmp_path / "data", rules_dir=rules_dir)
@@ -78,13 +75,19 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
 
+    # Mail arrives between the polls, SLICE messages each time: every poll has new work in
+    # hand when its kill comes, however much the killed polls before it got done.
     watcher = create_engine(db_url)
-    killed_running = 0
+    killed_running = delivered = 0
     for _ in range(3 * KILLS):
-        if killed_running == KILLS or progress(watcher) >= 2 * MESSAGES - 1:
+        if killed_running == KILLS:
             break
+        dovecot.append_many(imap_user, "INBOX", (
+            (make_message(n, message_id=f"<m{n}@example.ma>"), when + dt.timedelta(minutes=n))
+            for n in range(delivered, delivered + SLICE)))
+        delivered += SLICE
         process = start_poll(config, env)
-        killed_running += wait_then_kill(process, watcher, rng)
+        killed_running += wait_then_kill(process, watcher, rng, delivered)
         process.wait()
     watcher.dispose()
     final = start_poll(config, env)
@@ -101,7 +104,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     # (by design: a crash and a kill look alike); nothing else may fail, and it comes back.
     assert all(error.startswith("understand: the process stopped") for _, error in failed), (
         f"seed {seed}: {failed}")
-    assert (final.returncode == 1) == bool(failed), f"seed {seed}: {errors.decode()[-2000:]}"
+    # (set aside by the final poll, it exits 1; set aside by a poll that was killed, by none)
+    assert final.returncode == 0 or failed, f"seed {seed}: {errors.decode()[-2000:]}"
     if failed:
         again = subprocess.run([sys.executable, "-m", "intake", "--config", str(config),
                                 "reprocess", "--failed"], cwd=REPO, env=env, capture_output=True,
@@ -114,5 +118,5 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
                               .where(Message.state.in_(("pending", "failed"))))
         last_uid = conn.scalar(select(MailboxState.last_uid))
     engine.dispose()
-    assert sorted(ids) == sorted(f"<m{n}@example.ma>" for n in range(MESSAGES)), f"seed {seed}"
-    assert deliveries == MESSAGES and pending == 0 and last_uid == MESSAGES, f"seed {seed}"
+    assert sorted(ids) == sorted(f"<m{n}@example.ma>" for n in range(delivered)), f"seed {seed}"
+    assert deliveries == delivered and pending == 0 and last_uid == delivered, f"seed {seed}"
