@@ -72,13 +72,17 @@ def for_dossier(session: Session, posting_id: str, applicant: str) -> list[Decis
         .order_by(Decision.decided_at, Decision.id)))
 
 
-def for_message(session: Session, message_pk: int) -> list[Decision]:
-    return list(session.scalars(select(Decision).where(
-        Decision.message_pk == message_pk, Decision.kind == ASSIGN)
-        .order_by(Decision.decided_at, Decision.id)))
+def for_messages(session: Session, message_pks: list[int]) -> dict[int, list[Decision]]:
+    """The assignments of these messages, oldest first (one query for a whole batch)."""
+    found: dict[int, list[Decision]] = {}
+    for decision in session.scalars(select(Decision).where(
+            Decision.message_pk.in_(message_pks), Decision.kind == ASSIGN)
+            .order_by(Decision.decided_at, Decision.id)):
+        found.setdefault(decision.message_pk, []).append(decision)
+    return found
 
 
-def assigned_posting(session: Session, message_pk: int, rules):
+def assigned_posting(assignments: list[Decision], rules):
     """The Posting a person assigned this message to (None when nobody did)."""
-    posting_id = latest_assignment(for_message(session, message_pk), (p.id for p in rules.postings))
+    posting_id = latest_assignment(assignments, (p.id for p in rules.postings))
     return rules.get(posting_id) if posting_id else None

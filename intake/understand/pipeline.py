@@ -29,7 +29,7 @@ from ..errors import environment_failure
 from ..db import store_guard
 from ..extract import Attachment, DocumentText, unpack
 from ..mail_out import outbox
-from ..models import Message, MessageState, utcnow
+from ..models import Decision, Message, MessageState, utcnow
 from ..rules import Posting, RuleSet
 from ..takein.store import Store
 from . import decisions, dossiers
@@ -98,11 +98,18 @@ class Batch:
     parse_many: Callable[[list[bytes]], list[Callable[[], ParsedMail]]] = (
         lambda raws: [functools.partial(parse, raw) for raw in raws])
     stop: threading.Event | None = None            # set: stop after the message in hand
+    sender: str = "intake@localhost"      # [smtp] sender: acknowledgements come from it
+    _assignments: dict[int, list[Decision]] | None = None
+
+    def assignments(self) -> dict[int, list[Decision]]:
+        """Recruiters' assignments of the batch's messages, read once (decisions.py)."""
+        if self._assignments is None:
+            self._assignments = decisions.for_messages(self.session, [c.message.id for c in self.contexts])
+        return self._assignments
 
     def check_stop(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise Stopped("stopping: the batch in hand is rolled back, its messages stay pending")
-    sender: str = "intake@localhost"      # [smtp] sender: acknowledgements come from it
 
 
 Stage = Callable[[Batch], Batch]
@@ -184,7 +191,7 @@ def route_stage(ctx: Context, batch: Batch) -> None:
         ctx.outcome = MessageState.UNMATCHED
         ctx.reason = "pas d'adresse d'expéditeur : ne peut pas former un dossier"
         return
-    if assigned := decisions.assigned_posting(batch.session, ctx.message.id, batch.rules):
+    if assigned := decisions.assigned_posting(batch.assignments().get(ctx.message.id, []), batch.rules):
         ctx.posting, ctx.reason = assigned, "attribué à la main à cette offre"   # a recruiter's
         return                                                   # decision wins (decisions.py)
     boxes = mailboxes_of(ctx.mail, ctx.delivered_to, ctx.any_unknown_mailbox, batch.rules)

@@ -8,6 +8,7 @@ in the recruiters' words (EXACT_SUBJECT, NEAR_SUBJECT, MAILBOX).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -111,12 +112,12 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
     Each expected word must appear (accents, case, inclusive writing and one typo tolerated);
     one word in four may be missing. Extra words in the mail's subject are fine.
     """
-    got = subject_words(subject)
+    got = _words(subject)
     if not got:
         return None
     best = None
     for wanted_subject in expected:
-        wanted = list(dict.fromkeys(subject_words(wanted_subject)))
+        wanted = list(dict.fromkeys(_words(wanted_subject)))
         if not wanted:
             continue
         found = sum(1 for word in wanted if _present(word, got))
@@ -126,7 +127,14 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
     return best
 
 
-def _present(word: str, got: list[str]) -> bool:
+@functools.lru_cache(maxsize=1024)
+def _words(subject: str) -> tuple[str, ...]:
+    """subject_words, remembered: a mail's subject is compared with every posting's, and the
+    postings' subjects with every mail's."""
+    return tuple(subject_words(subject))
+
+
+def _present(word: str, got: tuple[str, ...]) -> bool:
     if word in got:
         return True
     if len(word) < 5:
