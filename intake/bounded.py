@@ -32,28 +32,13 @@ class Stopped(Exception):
 
 
 class BoundedWorker:
-    """`with BoundedWorker(func, seconds=20, memory_mb=1024) as work: work(arg)`."""
+    """One child process of a BoundedWorkers: started at its first call, replaced when it dies."""
 
     def __init__(self, func: Callable[[Any], Any], *, seconds: float, memory_mb: int,
                  stop: threading.Event | None = None):
         self.func, self.seconds, self.memory_mb, self.stop = func, seconds, memory_mb, stop
         self._child = None
         self._conn = None
-
-    def __enter__(self) -> "BoundedWorker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __call__(self, arg: Any) -> Any:
-        return self.map([arg])[0]()
-
-    def map(self, args: list[Any]) -> list[Callable[[], Any]]:
-        """Every argument given to the function, in this worker's child one at a time; for
-        each, in order, a callable that returns its value or raises what it raised (or
-        BudgetExceeded). Stopped is raised at once."""
-        return run_side_by_side([self], args)
 
     def _send(self, arg: Any) -> float:
         """Give the child its next argument (a fresh child if it died); returns the deadline."""
@@ -127,6 +112,8 @@ class BoundedWorkers:
         return self.map([arg])[0]()
 
     def map(self, args: list[Any]) -> list[Callable[[], Any]]:
+        """Every argument given to the function; for each, in order, a callable that returns
+        its value or raises what it raised (or BudgetExceeded). Stopped is raised at once."""
         return run_side_by_side(self.workers[:max(1, min(len(args), len(self.workers)))], args)
 
     def close(self) -> None:

@@ -120,7 +120,7 @@ class LibraryGate(logging.Filter):
     def __init__(self, per_minute: int = LIBRARY_LINES_PER_MINUTE, clock=time.monotonic):
         super().__init__()
         self.per_minute, self.clock = per_minute, clock
-        self.counts: dict[str, tuple[int, int]] = {}   # library -> (minute, lines)
+        self.counts: dict[str, tuple[float, int]] = {}   # library -> (its minute's start, lines)
         self.lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -129,11 +129,11 @@ class LibraryGate(logging.Filter):
         if record.levelno < logging.WARNING:
             return False
         library = record.name.split(".", 1)[0]
-        minute = int(self.clock() // 60)
-        with self.lock:
-            seen_minute, lines = self.counts.get(library, (minute, 0))
-            lines = lines + 1 if seen_minute == minute else 1
-            self.counts[library] = (minute, lines)
+        now = self.clock()
+        with self.lock:   # a minute counts from a library's first line in it (not the clock's)
+            started, lines = self.counts.get(library, (now, 0))
+            started, lines = (started, lines + 1) if now - started < 60 else (now, 1)
+            self.counts[library] = (started, lines)
         if lines == self.per_minute + 1:
             record.msg, record.args = (f"{library}: more than {self.per_minute} log lines this "
                                        "minute; the rest of this minute's are dropped"), None

@@ -169,6 +169,20 @@ def test_a_library_cannot_flood_the_log_or_print_mail_at_debug():
     assert len(lines) <= logs.LIBRARY_LINES_PER_MINUTE + 3
 
 
+def test_a_library_minute_counts_from_its_first_line_not_from_the_clock():
+    now = [59.5]   # a burst that starts half a second before the clock's minute turns
+    gate = logs.LibraryGate(per_minute=3, clock=lambda: now[0])
+
+    def passed() -> bool:
+        return gate.filter(logging.LogRecord("somelibrary", logging.WARNING, "", 0, "x", None, None))
+
+    burst = [passed() for _ in range(3)]
+    now[0] = 60.5
+    assert burst + [passed(), passed()] == [True, True, True, True, False]   # the 4th says "dropped"
+    now[0] = 119.6
+    assert passed() is True   # a minute after the burst began
+
+
 @pytest.mark.dovecot
 def test_polling_at_debug_level_logs_no_message_content(dovecot, imap_user, tmp_path, db_url, rules_dir):
     from tests.support.dovecot import write_config
