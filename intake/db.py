@@ -12,6 +12,7 @@ import fcntl
 import importlib
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -159,6 +160,39 @@ def store_guard(session, *, exclusive: bool = False) -> None:
         session.execute(text(f"SELECT {how}(:k)"), {"k": STORE_LOCK})
 
 
+@contextmanager
+def file_lock(path: str, *, waiting: str | None = None) -> Iterator[bool]:
+    """An exclusive lock on a private file (the kernel releases it when the process ends, even
+    by SIGKILL): True while held. When another process holds it: False at once, or, with
+    `waiting`, that warning logged and its turn awaited."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is None:
+                yield False
+                return
+            log.warning("%s", waiting)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(fd)   # closing releases the lock
+
+
+@contextmanager
+def advisory_lock(engine: Engine, key: int) -> Iterator[bool]:
+    """PostgreSQL: a session advisory lock on a connection of its own, if free: True while held
+    (released when the block ends or the connection closes)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
 class Database:
     """An engine with its schema up to date, and a session factory."""
 
@@ -193,17 +227,9 @@ class Database:
         if not path or path == ":memory:":
             yield
             return
-        fd = os.open(f"{path}.understand-lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.warning("another intake process is understanding mail in %s; waiting for "
-                            "its turn to end", path)
-                fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(f"{path}.understand-lock", waiting=f"another intake process is understanding "
+                       f"mail in {path}; waiting for its turn to end"):
             yield
-        finally:
-            os.close(fd)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,17 +7,15 @@ connection (released when the connection closes). Other databases: a warning, no
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from .db import DAEMON_LOCK
+from .db import DAEMON_LOCK, advisory_lock, file_lock
 from .errors import UserError
 
 log = logging.getLogger(__name__)
@@ -49,27 +47,17 @@ def _file_lock(database: str | None) -> Iterator[None]:
         yield
         return
     path = Path(f"{database}.run-lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip()
+    with file_lock(str(path)) as held:
+        if not held:
+            holder = path.read_text(errors="replace").strip()[:32]
             raise _refuse(f"the database {database}", f" (pid {holder})" if holder else "")
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        path.write_text(str(os.getpid()))
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 @contextmanager
 def _advisory_lock(engine: Engine) -> Iterator[None]:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        got = conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": DAEMON_LOCK})
-        if not got:
+    with advisory_lock(engine, DAEMON_LOCK) as held:
+        if not held:
             raise _refuse(f"the database {engine.url.render_as_string(hide_password=True)}", "")
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": DAEMON_LOCK})
+        yield

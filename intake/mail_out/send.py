@@ -22,9 +22,7 @@ the start belongs to a process that died.
 """
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import smtplib
 import threading
 from collections import Counter
@@ -34,11 +32,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..app import App
 from ..backoff import backoff_delay
-from ..db import SENDER_LOCK, Database
+from ..db import SENDER_LOCK, Database, advisory_lock, file_lock
 from ..models import Dossier, OutboxMail, OutboxState
 from ..reports.smtp import connect, describe, is_transient, password_for
 from .compose import build_message
@@ -302,26 +300,12 @@ def _close(client: smtplib.SMTP) -> None:
 @contextmanager
 def sender_turn(db: Database) -> Iterator[bool]:
     """True when this process may send now (no other one is): one sender at a time."""
-    if db.is_sqlite:
-        path = db.engine.url.database
-        if not path or path == ":memory:":
-            yield True
-            return
-        fd = os.open(f"{path}.outbox-lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": SENDER_LOCK}))
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SENDER_LOCK})
+    path = db.engine.url.database if db.is_sqlite else None
+    if db.is_sqlite and (not path or path == ":memory:"):
+        yield True
+    elif db.is_sqlite:
+        with file_lock(f"{path}.outbox-lock") as held:
+            yield held
+    else:
+        with advisory_lock(db.engine, SENDER_LOCK) as held:
+            yield held
