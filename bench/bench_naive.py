@@ -271,7 +271,7 @@ TIMED = [
     # documents are classified in the reader workers (a wrapped function could not be sent
     # there): only the body and cached texts are classified in this process
     ("classify body", ["intake.understand.pipeline.classify_body"]),
-    ("record outcome", ["intake.understand.pipeline.record_outcome"]),
+    ("record outcomes", ["intake.understand.pipeline.record_outcomes"]),
     ("  Store.put (take-in and record)", ["intake.takein.store.Store.put"]),
     ("dossier refresh", ["intake.understand.dossiers.refresh"]),
     ("session commits", ["sqlalchemy.orm.Session.commit"]),

@@ -37,7 +37,7 @@ from .classify import Finding, classify_body, classify_document
 from .forwards import Original, original_of
 from .links import review_items
 from .parse import ParsedMail, parse
-from .record import record_outcome
+from .record import record_outcomes
 from .route import mailboxes_of, route
 from .screen import OWN_MAIL, screen
 from .textcache import read_documents
@@ -253,13 +253,13 @@ def classify_stage(ctx: Context, batch: Batch) -> None:
 
 
 def record_stage(batch: Batch) -> Batch:
-    """Every message's outcome (or its failure) written, each in its own savepoint."""
+    """Every message's outcome (or its failure) written: the batch at once, or each in its own
+    savepoint when one of them cannot be written (record.py)."""
     store_guard(batch.session)   # an erasure never removes a file this batch is about to name
-    for ctx in batch.contexts:
-        batch.dossiers_touched.add((ctx.message.posting_id, ctx.message.applicant))
-        record_outcome(batch.session, batch.store, ctx)
-        batch.dossiers_touched.add((ctx.message.posting_id, ctx.message.applicant))
-    batch.dossiers_touched.discard((None, None))
+    before = {(ctx.message.posting_id, ctx.message.applicant) for ctx in batch.contexts}
+    record_outcomes(batch.session, batch.store, batch.contexts)
+    after = {(ctx.message.posting_id, ctx.message.applicant) for ctx in batch.contexts}
+    batch.dossiers_touched |= (before | after) - {(None, None)}
     return batch
 
 

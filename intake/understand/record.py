@@ -17,19 +17,45 @@ log = logging.getLogger(__name__)
 BODY_FILE = "corps du message"
 
 
-def record_outcome(session: Session, store: Store, ctx: Context) -> None:
-    """Write the outcome; a failure to write it quarantines the message like any other."""
+def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> None:
+    """Write every outcome of a batch in one savepoint (one flush for the batch). When that
+    fails, each is written again in a savepoint of its own, so that a failure to write one
+    quarantines that message only, like any other."""
+    try:
+        with session.begin_nested():
+            for ctx in contexts:
+                _record(session, store, ctx)
+    except Exception as exc:  # noqa: BLE001 - found again below, message by message
+        if environment_failure(exc):
+            raise   # a full disk stops the run; it is no fault of any message
+        for ctx in contexts:
+            _record_alone(session, store, ctx)
+    for ctx in contexts:
+        _log(ctx)
+
+
+def _record_alone(session: Session, store: Store, ctx: Context) -> None:
     if ctx.error is None:
         try:
             with session.begin_nested():
                 _write(session, store, ctx)
         except Exception as exc:  # noqa: BLE001 - this message only
             if environment_failure(exc):
-                raise   # a full disk stops the run; it is no fault of this message
+                raise
             ctx.error = f"record: {type(exc).__name__}: {exc}"[:4000]
     if ctx.error is not None:
         with session.begin_nested():
             quarantine(ctx.message, ctx.error)
+
+
+def _record(session: Session, store: Store, ctx: Context) -> None:
+    if ctx.error is None:
+        _write(session, store, ctx)
+    else:
+        quarantine(ctx.message, ctx.error)
+
+
+def _log(ctx: Context) -> None:
     message = ctx.message
     # The reason is in the recruiters' French: the report shows it, the log names the outcome.
     log.info("message %s %s -> %s%s", message.id, message.message_id or "", message.state,

@@ -41,3 +41,36 @@ def test_a_failed_message_is_listed_then_recovered_by_reprocess_failed(tmp_path,
     assert after["failed"] == []
     assert json.dumps(after["postings"]) .count('"applicant"') == json.dumps(before["postings"]).count('"applicant"')
     assert dossier["applicant"] in json.dumps(after["postings"])
+
+
+def test_a_message_whose_outcome_cannot_be_written_is_set_aside_alone(tmp_path, db_url):
+    """The outcomes of a batch are written together; when one cannot be (here its attachment's
+    folder in the data folder is blocked by a file), that message is failed with the reason
+    and the others of the batch are recorded as usual."""
+    import hashlib
+
+    from tests.support.maildata import make_mail
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    data = tmp_path / "data"
+    base = [sys.executable, "-m", "intake", "--rules", str(REPO / "rules"), "--data-dir", str(data), "--db", db_url]
+    mails = tmp_path / "mails"
+    mails.mkdir()
+    blocked = b"Curriculum vitae\nExperience professionnelle\nFormation\nCompetences\nblocked\n"
+    for n in range(5):
+        cv = blocked if n == 2 else f"Curriculum vitae {n}\nExperience professionnelle\nFormation\n".encode()
+        (mails / f"{n}.eml").write_bytes(make_mail(
+            sender=f"Candidate {n} <candidate{n}@example.ma>", message_id=f"<m{n}@example.ma>",
+            attachments=[(f"CV_{n}.txt", cv, "text/plain")]))
+    sha = hashlib.sha256(blocked).hexdigest()
+    (data / "attachments").mkdir(parents=True)
+    (data / "attachments" / sha[:2]).write_text("not a folder")
+
+    done = subprocess.run([*base, "ingest", str(mails)], env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr               # ran, and found one problem
+    report = json.loads(subprocess.run([*base, "report", "--format", "json"], env=env,
+                                       capture_output=True, text=True).stdout)
+    assert [f["message_id"] for f in report["failed"]] == ["<m2@example.ma>"]
+    assert report["failed"][0]["error"].startswith("record: ")
+    applicants = sorted(d["applicant"] for p in report["postings"] for d in p["dossiers"])
+    assert applicants == [f"candidate{n}@example.ma" for n in (0, 1, 3, 4)]
