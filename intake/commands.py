@@ -119,20 +119,16 @@ def check_mailboxes(settings: Settings) -> None:
 
 
 def poll_and_understand(app, poller, mailboxes, summary, *, turn=None):
-    """Poll the mailboxes (each in its own thread, under its deadlines), then understand what
-    came in. On PostgreSQL, what a mailbox brought is understood as soon as it is done, while
-    slower mailboxes go on; on SQLite (one writer at a time) after the last one. `turn`: a
-    lock held while understanding (the daemon's threads take turns)."""
+    """Poll the mailboxes (each in its own thread, under its deadlines), parsing what they
+    bring meanwhile, then understand it. `turn`: a lock held while understanding (the
+    daemon's threads take turns)."""
     from .takein.poller import poll_mailboxes
     from .understand import understand
 
-    def understand_now() -> None:
-        with turn or nullcontext():
-            understand(app, stop=poller.stop, summary=summary)
+    def understand_meanwhile(more_coming) -> None:
+        understand(app, stop=poller.stop, summary=summary, more_coming=more_coming, turn=turn)
 
-    results = poll_mailboxes(poller, mailboxes, on_done=None if app.db.is_sqlite else understand_now)
-    understand_now()
-    return results
+    return poll_mailboxes(poller, mailboxes, meanwhile=understand_meanwhile)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -91,6 +91,7 @@ class Poller:
         self._readers: dict[imap.Reader, float] = {}   # reader in use -> its poll's deadline
         self._lock = threading.Lock()
         self._polling: dict[str, threading.Lock] = {}  # one poll of a mailbox at a time
+        self.progressed = threading.Event()   # set when a batch is committed or a mailbox done
         self.tokens = oauth2.Tokens(app.settings.data_dir / "oauth2")
 
     def mailbox_lock(self, name: str) -> threading.Lock:
@@ -261,6 +262,8 @@ class Poller:
             if not result.unreturnable:  # never move the watermark past a missing one
                 state.last_uid = max(state.last_uid, batch[-1].uid)
         session.commit()
+        if batch:
+            self.progressed.set()
 
 
 def _state(session, mailbox: str, folder: str, uidvalidity: int) -> tuple[MailboxState, bool]:
@@ -293,13 +296,14 @@ def _log_outcome(result: MailboxResult, seconds: float) -> None:
 
 
 def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig],
-                   on_done=None) -> list[MailboxResult]:
+                   meanwhile: Callable[[Callable[[], bool]], None] | None = None) -> list[MailboxResult]:
     """Every mailbox at once, each in its own thread under its deadlines: a slow or broken
-    one never delays the others. `on_done()` is called in the caller's thread each time one
-    or more mailboxes are done (to understand what they brought while the others go on)."""
+    one never delays the others. `meanwhile(more_coming)` runs in the caller's thread while
+    they work (to understand what they bring as it is committed): `more_coming()` waits until
+    a batch is committed or a mailbox is done, and says False once every mailbox is done and
+    it has already said so once (so that what the last batch brought is looked at)."""
     mailboxes = list(mailboxes)
     results: list[MailboxResult | None] = [None] * len(mailboxes)
-    finished = threading.Event()
 
     def poll_one(index: int, cfg: imap.MailboxConfig) -> None:
         started = time.monotonic()
@@ -308,7 +312,7 @@ def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig],
                 results[index] = poller.poll(cfg)
         finally:
             log.debug("mailbox %r polled in %.1f s", cfg.name, time.monotonic() - started)
-            finished.set()
+            poller.progressed.set()
 
     threads = [threading.Thread(target=poll_one, args=(i, cfg), name=f"poll {cfg.name}", daemon=True)
                for i, cfg in enumerate(mailboxes)]
@@ -317,12 +321,21 @@ def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig],
     watchdog = threading.Thread(target=_watch_until, args=(poller, threads), name="poll watchdog",
                                 daemon=True)
     watchdog.start()
-    while any(t.is_alive() for t in threads):
-        finished.wait(WATCH_EVERY_SECONDS)
-        if finished.is_set():
-            finished.clear()
-            if on_done is not None and not poller.stop.is_set():
-                on_done()
+    ended = False
+
+    def more_coming() -> bool:
+        nonlocal ended
+        if ended:
+            return False
+        if not any(t.is_alive() for t in threads):
+            ended = True
+            return True
+        poller.progressed.wait(WATCH_EVERY_SECONDS)
+        poller.progressed.clear()
+        return True
+
+    if meanwhile is not None:
+        meanwhile(more_coming)
     for thread in threads:
         thread.join()
     # not joined: it ends at its next tick (at most WATCH_EVERY_SECONDS), with nothing left to

@@ -105,10 +105,11 @@ def _batch(session: Session, store: Store, arrivals: list[Arrival]) -> list[Take
                                  .where(Delivery.source_key.in_(keys))).all()) if keys else {}
     fresh: list[tuple[Arrival, str, str, str | None]] = []   # arrival, sha, stored_as, message_id
     identities: dict[str, str] = {}
-    for arrival in arrivals:
-        if arrival.source_key in known or arrival.source_key in identities:
-            continue
-        sha, stored_as = store.put(arrival.raw, durable=False)
+    new = list({a.source_key: a for a in arrivals if a.source_key not in known}.values())
+    for arrival, stored in zip(new, store.put_all([(a.raw, "messages", ".eml") for a in new])):
+        if isinstance(stored, Exception):
+            raise stored
+        sha, stored_as = stored
         message_id, sender = message_identity(parse_headers(arrival.raw))
         identities[arrival.source_key] = dedup_key(message_id, sender, sha, body_digest(arrival.raw))
         fresh.append((arrival, sha, stored_as, message_id))

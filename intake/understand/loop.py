@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
@@ -38,6 +41,9 @@ MAX_UNFINISHED_RUNS = 3
 # HTML comments), so a 40 KB mail can hold them for seconds and a large one for hours.
 PARSE_SECONDS = 20.0
 PARSE_MEMORY_MB = 1024
+# A poll parses what its take-in brings while it brings it, this much of it at most (the
+# answers wait in memory for their batch).
+PARSE_AHEAD_BYTES = 48 * 1024 * 1024
 
 
 @dataclass
@@ -56,15 +62,61 @@ class Summary:
 
 
 def understand(app: App, *, stop: threading.Event | None = None, batch_size: int = BATCH_SIZE,
-               summary: Summary | None = None) -> Summary:
+               summary: Summary | None = None, more_coming: Callable[[], bool] | None = None,
+               turn=None) -> Summary:
     """Understand every message taken in and not yet understood, a batch at a time; when
-    `stop` is set, stop after the batch in hand (the rest stay pending for the next run)."""
+    `stop` is set, stop after the batch in hand (the rest stay pending for the next run).
+    With `more_coming` (a poll whose take-in goes on: it waits for the next committed batch
+    and says whether there may be more): on PostgreSQL, what is taken in is understood as it
+    comes; on SQLite, whose one write lock the take-in needs for each batch, it is parsed
+    ahead while it comes and understood after. `turn`: a lock held while understanding,
+    beside the database's (the daemon's threads take turns)."""
     summary = summary if summary is not None else Summary()
-    with app.db.understanding_turn(), bounded_parser(stop) as parser:
-        while not (stop is not None and stop.is_set()):
-            if not _one_batch(app, batch_size, summary, parser, stop):
-                break
+    with bounded_parser(stop) as parser:
+        sqlite_ahead = more_coming is not None and app.db.is_sqlite
+        parsed = parse_ahead(app, parser, more_coming) if sqlite_ahead else {}
+        with turn or nullcontext(), app.db.understanding_turn():
+            while not (stop is not None and stop.is_set()):
+                if not _one_batch(app, batch_size, summary, parser, stop, parsed) and (
+                        more_coming is None or sqlite_ahead or not more_coming()):
+                    break
     return summary
+
+
+def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool]) -> dict[str, tuple]:
+    """While a take-in goes on, the messages it commits are parsed (by their stored file) in
+    the parser's processes, which would otherwise wait for it to end; the batches then use
+    these answers. Parsing is a pure function of the raw bytes, so this changes no outcome.
+    Bounded by PARSE_AHEAD_BYTES of mail: beyond, the rest is parsed in its batch.
+    Returns {stored_as: (answer, seconds)}; what a stop interrupts is simply not there."""
+    parsed: dict[str, tuple] = {}
+    after, budget = 0, PARSE_AHEAD_BYTES
+    while budget > 0 and more_coming():
+        while budget > 0:
+            with app.db.session() as session:
+                rows = session.execute(select(Message.id, Message.stored_as)
+                                       .where(Message.state == MessageState.PENDING, Message.id > after)
+                                       .order_by(Message.id).limit(BATCH_SIZE)).all()
+            if not rows:
+                break
+            after = rows[-1].id
+            raws: dict[str, bytes] = {}
+            for row in rows:
+                try:
+                    raws[row.stored_as] = app.store.read(row.stored_as)
+                except OSError:
+                    continue   # its batch finds it missing and says so
+            budget -= sum(len(raw) for raw in raws.values())
+            started = time.monotonic()
+            try:
+                answers = parser.map(list(raws.values()))
+            except Stopped:
+                return parsed
+            share = (time.monotonic() - started) / max(len(raws), 1)
+            parsed.update((name, (answer, share)) for name, answer in zip(raws, answers))
+    while more_coming():   # the parser's processes have parsed their share: wait for the end
+        pass
+    return parsed
 
 
 def bounded_parser(stop: threading.Event | None = None) -> BoundedWorkers:
@@ -79,11 +131,11 @@ def _parse(raw: bytes):
     return parse(raw)
 
 
-def _one_batch(app: App, size: int, summary: Summary, parser, stop) -> int:
+def _one_batch(app: App, size: int, summary: Summary, parser, stop, parsed: dict) -> int:
     """Understand one batch; returns how many messages it claimed (0: nothing pending)."""
     claimed: list[int] = []
     try:
-        return _understand_claimed(app, size, summary, claimed, parser, stop)
+        return _understand_claimed(app, size, summary, claimed, parser, stop, parsed)
     except Stopped:   # rolled back: the messages stay pending, and no process died on them
         _clear_marks(app, claimed)
         log.info("stopped: %d message(s) in hand stay pending for the next run", len(claimed))
@@ -102,7 +154,7 @@ def _one_batch(app: App, size: int, summary: Summary, parser, stop) -> int:
 
 
 def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int], parser,
-                        stop) -> int:
+                        stop, parsed: dict[str, tuple]) -> int:
     with app.db.session(write=True) as session:
         ids = _claim(session, size)
         if not ids:
@@ -119,7 +171,7 @@ def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int
         contexts = [_context(app, m) for m in messages]
         understand_batch(Batch(session=session, store=app.store, rules=app.rules,
                                own_addresses=app.own_addresses, contexts=contexts,
-                               parse_many=parser.map, stop=stop,
+                               parse_many=parser.map, parsed=parsed, stop=stop,
                                sender=app.settings.smtp.sender))
         session.execute(delete(UnfinishedRun).where(UnfinishedRun.message_pk.in_(ids)))
         app.store.sync()   # attachment files durable before the rows that name them

@@ -55,6 +55,7 @@ class FileRead:
     attachment: Attachment
     text: DocumentText | None = None
     findings: list[Finding] | None = None   # None until classified
+    stored: tuple[str, str] | None = None   # (sha256, path in the store) once written
 
 
 @dataclass
@@ -97,6 +98,8 @@ class Batch:
     # understand() gives the bounded child processes, side by side (loop.py)
     parse_many: Callable[[list[bytes]], list[Callable[[], ParsedMail]]] = (
         lambda raws: [functools.partial(parse, raw) for raw in raws])
+    # mails parsed before the batch began (loop.py), by stored file: (answer, seconds)
+    parsed: dict[str, tuple[Callable[[], ParsedMail], float]] = field(default_factory=dict)
     stop: threading.Event | None = None            # set: stop after the message in hand
     sender: str = "intake@localhost"      # [smtp] sender: acknowledgements come from it
     _assignments: dict[int, list[Decision]] | None = None
@@ -150,14 +153,20 @@ def run_step(ctx: Context, name: str, work: Callable[[], None]) -> None:
 
 
 def parse_stage(batch: Batch) -> Batch:
-    """Every message parsed at once, side by side, each within its budget (loop.py)."""
+    """Every message parsed at once, side by side, each within its budget (loop.py), but for
+    those parsed before the batch began."""
     todo = [ctx for ctx in batch.contexts if ctx.in_progress]
+    ready = {id(ctx): batch.parsed.pop(ctx.message.stored_as) for ctx in todo
+             if ctx.message.stored_as in batch.parsed}   # popped: one parse is one mail's
+    fresh = [ctx for ctx in todo if id(ctx) not in ready]
     batch.check_stop()
     started = time.monotonic()
-    answers = batch.parse_many([ctx.raw for ctx in todo])
-    share = (time.monotonic() - started) / max(len(todo), 1)
-    for ctx, answer in zip(todo, answers):
-        ctx.spent += share
+    answers = batch.parse_many([ctx.raw for ctx in fresh])
+    share = (time.monotonic() - started) / max(len(fresh), 1)
+    ready |= {id(ctx): (answer, share) for ctx, answer in zip(fresh, answers)}
+    for ctx in todo:
+        answer, seconds = ready[id(ctx)]
+        ctx.spent += seconds
         run_step(ctx, "parse", lambda: took_parsed(ctx, answer()))
     return batch
 

@@ -21,6 +21,7 @@ def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> 
     """Write every outcome of a batch in one savepoint (one flush for the batch). When that
     fails, each is written again in a savepoint of its own, so that a failure to write one
     quarantines that message only, like any other."""
+    _write_files(store, contexts)
     try:
         with session.begin_nested():
             for ctx in contexts:
@@ -32,6 +33,22 @@ def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> 
             _record_alone(session, store, ctx)
     for ctx in contexts:
         _log(ctx)
+
+
+def _write_files(store: Store, contexts: list[Context]) -> None:
+    """The files of the batch's dossier messages, written side by side; one that cannot be
+    written fails its message (a full disk stops the run)."""
+    todo = [(ctx, file) for ctx in contexts if ctx.error is None and ctx.outcome == MessageState.DOSSIER
+            for file in ctx.files]
+    written = store.put_all([(f.attachment.data, "attachments", file_suffix(f.attachment.filename))
+                             for _, f in todo])
+    for (ctx, file), stored in zip(todo, written):
+        if not isinstance(stored, Exception):
+            file.stored = stored
+        elif environment_failure(stored):
+            raise stored
+        else:
+            ctx.error = ctx.error or f"record: {type(stored).__name__}: {stored}"[:4000]
 
 
 def _record_alone(session: Session, store: Store, ctx: Context) -> None:
@@ -90,7 +107,8 @@ def _write(session: Session, store: Store, ctx: Context) -> None:
         return
     for file in ctx.files:
         att = file.attachment
-        sha, stored_as = store.put(att.data, "attachments", file_suffix(att.filename), durable=False)
+        sha, stored_as = file.stored or store.put(att.data, "attachments", file_suffix(att.filename),
+                                                  durable=False)
         message.documents.append(Document(
             filename=att.filename, sha256=sha, size=len(att.data), stored_as=stored_as,
             format=file.text.format if file.text else None, problem=_problem_of(att.filename, ctx),
