@@ -272,8 +272,8 @@ TIMED = [
     # there): only the body and cached texts are classified in this process
     ("classify body", ["intake.understand.pipeline.classify_body"]),
     ("record outcomes", ["intake.understand.pipeline.record_outcomes"]),
-    ("  Store.put (take-in and record)", ["intake.takein.store.Store.put"]),
-    ("dossier refresh", ["intake.understand.dossiers.refresh"]),
+    ("  Store.put_all (take-in and record)", ["intake.takein.store.Store.put_all"]),
+    ("dossier refresh", ["intake.understand.dossiers.refresh_many"]),
     ("session commits", ["sqlalchemy.orm.Session.commit"]),
 ]
 

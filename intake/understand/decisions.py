@@ -65,11 +65,17 @@ def latest_assignment(decisions: Sequence[DecisionLike], known_postings: Iterabl
 
 # -- reading them --------------------------------------------------------------------------
 
-def for_dossier(session: Session, posting_id: str, applicant: str) -> list[Decision]:
-    return list(session.scalars(
-        select(Decision).where(Decision.posting_id == posting_id, Decision.applicant == applicant,
-                               Decision.kind.in_((CHECKED, PIECE)))
-        .order_by(Decision.decided_at, Decision.id)))
+def for_dossiers(session: Session, postings: list[str],
+                 applicants: list[str]) -> dict[tuple[str, str], list[Decision]]:
+    """The decisions on pieces of the dossiers of these postings and applicants, oldest first,
+    by (posting, applicant), in one query."""
+    found: dict[tuple[str, str], list[Decision]] = {}
+    for decision in session.scalars(
+            select(Decision).where(Decision.posting_id.in_(postings), Decision.applicant.in_(applicants),
+                                   Decision.kind.in_((CHECKED, PIECE)))
+            .order_by(Decision.decided_at, Decision.id)):
+        found.setdefault((decision.posting_id, decision.applicant), []).append(decision)
+    return found
 
 
 def for_messages(session: Session, message_pks: list[int]) -> dict[int, list[Decision]]:

@@ -274,8 +274,7 @@ def record_stage(batch: Batch) -> Batch:
 
 def dossiers_stage(batch: Batch) -> Batch:
     """Each dossier the batch touched, evaluated again once from all its messages."""
-    for posting_id, applicant in sorted(k for k in batch.dossiers_touched if all(k)):
-        dossiers.refresh(batch.session, batch.rules, posting_id, applicant)
+    dossiers.refresh_many(batch.session, batch.rules, batch.dossiers_touched)
     return batch
 
 
