@@ -54,12 +54,31 @@ def ingest(args) -> int:
 
 
 def ingest_paths(app, paths: list[Path]):
-    """Take in the files, then understand what came in: (IngestResult, Summary)."""
+    """Take in the files and understand what came in: (IngestResult, Summary). The take-in
+    runs in a thread of its own while what it commits is parsed (understand's `more_coming`);
+    the document readers start at once, their libraries loading meanwhile."""
+    from .extract import warm_readers
+    from .takein.coming import Coming
     from .takein.ingest import take_in_files
     from .understand import understand
 
-    result = take_in_files(app, paths)
-    return result, understand(app)
+    if paths:
+        warm_readers()
+    committed, outcome = threading.Event(), {}
+
+    def take_in() -> None:
+        try:
+            outcome["result"] = take_in_files(app, paths, committed)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=take_in, name="take-in", daemon=True)
+    thread.start()
+    summary = understand(app, more_coming=Coming(thread.is_alive, committed, lambda: outcome.get("error")))
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"], summary
 
 
 def poll(args) -> int:

@@ -11,6 +11,7 @@ Importing this package is cheap: the document libraries are imported by the read
 """
 from .document import Attachment, DocumentText
 from .names import safe_filename
-from .reading import read_many, read_text, read_then, unpack
+from .reading import read_many, read_text, read_then, unpack, warm_readers
 
-__all__ = ["Attachment", "DocumentText", "read_many", "read_text", "read_then", "safe_filename", "unpack"]
+__all__ = ["Attachment", "DocumentText", "read_many", "read_text", "read_then", "safe_filename", "unpack",
+           "warm_readers"]

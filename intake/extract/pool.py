@@ -107,6 +107,14 @@ class ReaderPool:
         self._closed = False
         self.pid = os.getpid()
 
+    def warm(self) -> None:
+        """Start the workers now, without waiting for them: their libraries load while the
+        caller does something else (takes mail in, parses it) instead of at the first task."""
+        with self._lock:
+            if not self._closed:
+                while len(self._idle) + len(self._starting) < self.size:
+                    self._starting.append(_Worker())
+
     def run(self, tasks: list[Task]) -> list[Outcome]:
         """Every task run by a worker, up to ``size`` at once; outcomes in the order of tasks."""
         with self._lock:

@@ -62,6 +62,12 @@ def read_then(attachments: list[Attachment], thens: list[Callable[[DocumentText]
     return results
 
 
+def warm_readers() -> None:
+    """Start the reader processes now (their libraries load meanwhile): for a caller that knows
+    documents are coming, such as an ingest of files."""
+    get_pool().warm()
+
+
 def read_text(att: Attachment, *, timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB,
               max_pages: int = DEFAULT_MAX_PAGES) -> DocumentText:
     """Text of one attachment, or a DocumentText whose ``problem`` says why there is none."""

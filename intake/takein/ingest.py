@@ -5,6 +5,7 @@ after an IMAP poll.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class IngestResult:
     taken: list[tuple[str, int]] = field(default_factory=list)   # (origin, message id)
 
 
-def take_in_files(app: App, paths: list[Path]) -> IngestResult:
+def take_in_files(app: App, paths: list[Path], committed: threading.Event | None = None) -> IngestResult:
+    """Every file taken in, a batch at a time; `committed` is set after each batch."""
     result = IngestResult()
     batch: list[RawMail] = []
     size = 0
@@ -36,19 +38,22 @@ def take_in_files(app: App, paths: list[Path]) -> IngestResult:
         batch.append(item)
         size += len(item.data)
         if len(batch) >= BATCH or size >= BATCH_BYTES:
-            _take_in(app, batch, result)
+            _take_in(app, batch, result, committed)
             batch, size = [], 0
-    _take_in(app, batch, result)
+    _take_in(app, batch, result, committed)
     return result
 
 
-def _take_in(app: App, batch: list[RawMail], result: IngestResult) -> None:
+def _take_in(app: App, batch: list[RawMail], result: IngestResult,
+             committed: threading.Event | None) -> None:
     if not batch:
         return
     arrivals = [Arrival(raw=m.data, mailbox=m.mailbox, received_at=m.received_at,
                         source_key=m.source_key) for m in batch]
     with app.db.transaction() as session:
         taken = take_in_batch(session, app.store, arrivals)
+    if committed is not None:
+        committed.set()
     for mail, outcome in zip(batch, taken):
         result.read += 1
         result.taken.append((mail.origin, outcome.message_pk))

@@ -29,6 +29,7 @@ from .. import logs
 from ..backoff import backoff_delay
 from ..app import App
 from ..models import MailboxState
+from .coming import Coming
 from .health import error_kind, record_poll
 from .progress import Progress
 from . import imap, oauth2
@@ -298,10 +299,8 @@ def _log_outcome(result: MailboxResult, seconds: float) -> None:
 def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig],
                    meanwhile: Callable[[Callable[[], bool]], None] | None = None) -> list[MailboxResult]:
     """Every mailbox at once, each in its own thread under its deadlines: a slow or broken
-    one never delays the others. `meanwhile(more_coming)` runs in the caller's thread while
-    they work (to understand what they bring as it is committed): `more_coming()` waits until
-    a batch is committed or a mailbox is done, and says False once every mailbox is done and
-    it has already said so once (so that what the last batch brought is looked at)."""
+    one never delays the others. `meanwhile(coming)` runs in the caller's thread while they
+    work, to parse or understand what they bring as it is committed (coming.py)."""
     mailboxes = list(mailboxes)
     results: list[MailboxResult | None] = [None] * len(mailboxes)
 
@@ -321,21 +320,8 @@ def poll_mailboxes(poller: Poller, mailboxes: Iterable[imap.MailboxConfig],
     watchdog = threading.Thread(target=_watch_until, args=(poller, threads), name="poll watchdog",
                                 daemon=True)
     watchdog.start()
-    ended = False
-
-    def more_coming() -> bool:
-        nonlocal ended
-        if ended:
-            return False
-        if not any(t.is_alive() for t in threads):
-            ended = True
-            return True
-        poller.progressed.wait(WATCH_EVERY_SECONDS)
-        poller.progressed.clear()
-        return True
-
     if meanwhile is not None:
-        meanwhile(more_coming)
+        meanwhile(Coming(lambda: any(t.is_alive() for t in threads), poller.progressed))
     for thread in threads:
         thread.join()
     # not joined: it ends at its next tick (at most WATCH_EVERY_SECONDS), with nothing left to

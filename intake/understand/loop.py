@@ -87,36 +87,44 @@ def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool
     """While a take-in goes on, the messages it commits are parsed (by their stored file) in
     the parser's processes, which would otherwise wait for it to end; the batches then use
     these answers. Parsing is a pure function of the raw bytes, so this changes no outcome.
-    Bounded by PARSE_AHEAD_BYTES of mail: beyond, the rest is parsed in its batch.
+    Bounded by PARSE_AHEAD_BYTES of mail: beyond, the rest is parsed in its batch; a failure
+    here (the database busy, a file missing) only leaves the rest to the batches as well.
     Returns {stored_as: (answer, seconds)}; what a stop interrupts is simply not there."""
     parsed: dict[str, tuple] = {}
     after, budget = 0, PARSE_AHEAD_BYTES
     while budget > 0 and more_coming():
-        while budget > 0:
-            with app.db.session() as session:
-                rows = session.execute(select(Message.id, Message.stored_as)
-                                       .where(Message.state == MessageState.PENDING, Message.id > after)
-                                       .order_by(Message.id).limit(BATCH_SIZE)).all()
-            if not rows:
-                break
-            after = rows[-1].id
-            raws: dict[str, bytes] = {}
-            for row in rows:
-                try:
-                    raws[row.stored_as] = app.store.read(row.stored_as)
-                except OSError:
-                    continue   # its batch finds it missing and says so
-            budget -= sum(len(raw) for raw in raws.values())
-            started = time.monotonic()
-            try:
-                answers = parser.map(list(raws.values()))
-            except Stopped:
-                return parsed
-            share = (time.monotonic() - started) / max(len(raws), 1)
-            parsed.update((name, (answer, share)) for name, answer in zip(raws, answers))
-    while more_coming():   # the parser's processes have parsed their share: wait for the end
+        try:
+            after, budget = _parse_committed(app, parser, after, budget, parsed)
+        except Stopped:
+            return parsed
+        except Exception as exc:  # noqa: BLE001 - an optimisation: the batches parse the rest
+            log.debug("parsing ahead stopped (%s: %s); the batches parse the rest",
+                      type(exc).__name__, exc)
+            budget = 0
+    while more_coming():   # the parser's processes have done their share: wait for the end
         pass
     return parsed
+
+
+def _parse_committed(app: App, parser: BoundedWorkers, after: int, budget: int,
+                     parsed: dict[str, tuple]) -> tuple[int, int]:
+    """Parse the pending messages above id `after`, a batch at a time, until none is left or
+    the budget is spent: (the last id seen, the budget left)."""
+    while budget > 0:
+        with app.db.session() as session:
+            rows = session.execute(select(Message.id, Message.stored_as)
+                                   .where(Message.state == MessageState.PENDING, Message.id > after)
+                                   .order_by(Message.id).limit(BATCH_SIZE)).all()
+        if not rows:
+            break
+        after = rows[-1].id
+        raws = {row.stored_as: app.store.read(row.stored_as) for row in rows}
+        budget -= sum(len(raw) for raw in raws.values())
+        started = time.monotonic()
+        answers = parser.map(list(raws.values()))
+        share = (time.monotonic() - started) / len(raws)
+        parsed.update((name, (answer, share)) for name, answer in zip(raws, answers))
+    return after, budget
 
 
 def bounded_parser(stop: threading.Event | None = None) -> BoundedWorkers:
