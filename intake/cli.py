@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import threading
 import sys
 
 from . import __version__, logs
@@ -127,9 +130,32 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run() -> None:
+    """The program itself: main(), then a prompt end. Tearing down the interpreter (the modules
+    of SQLAlchemy, pydantic and the rest, object by object) takes 0.1-0.2 s and serves nothing
+    once the process ends: after the exit handlers ran (reader processes stopped, logs
+    flushed) and the output is flushed, the process ends at once. Should a thread of ours
+    still run, or main() raise (a bug: its traceback), the usual exit happens instead."""
+    code = main()
+    if any(t is not threading.main_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(code)
+    _flush()
+    atexit._run_exitfuncs()   # what the usual exit would run first (CPython's own atexit call)
+    _flush()
+    os._exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe: nothing more can reach it
+            pass
+
+
 def _default_level(command: str | None) -> str:
     return "info" if command in ("run", "poll", "serve") else "warning"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

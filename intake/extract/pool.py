@@ -82,13 +82,19 @@ class _Worker:
         raise WorkerStartError(f"a document reader process did not start (exit code "
                                f"{self.process.returncode}); see the error above, then reinstall intake")
 
-    def stop(self, *, kill: bool = False) -> None:
-        if not kill:
+    def ask_to_stop(self) -> None:
+        if not self.conn.closed:
             try:
                 self.conn.send(None)
             except OSError:
                 pass
-        self.conn.close()
+            self.conn.close()
+
+    def stop(self, *, kill: bool = False) -> None:
+        if not kill:
+            self.ask_to_stop()
+        if not self.conn.closed:
+            self.conn.close()
         if kill:
             self.process.kill()
         try:
@@ -195,6 +201,8 @@ class ReaderPool:
             self._closed = True
             idle, self._idle = self._idle, []
             starting, self._starting = self._starting, []
+        for worker in idle:          # told all at once, then waited for: they end side by side
+            worker.ask_to_stop()
         for worker in idle:
             worker.stop()
         for worker in starting:
