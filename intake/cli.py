@@ -143,11 +143,14 @@ def run() -> None:
     of SQLAlchemy, pydantic and the rest, object by object) takes 0.1-0.2 s and serves nothing
     once the process ends: after the exit handlers ran (reader processes stopped, logs
     flushed) and the output is flushed, the process ends at once. Should a thread of ours
-    still run, or main() raise (a bug: its traceback), the usual exit happens instead."""
+    still run, a tracer (coverage, a debugger, a profiler) be at work, or main() raise (a bug:
+    its traceback), the usual exit happens instead."""
     global _as_program
     _as_program = True
     code = main()
-    if any(t is not threading.main_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
+    if sys.gettrace() or sys.getprofile() or any(    # a debugger, coverage or a profiler: the usual
+            t is not threading.main_thread() and not t.daemon and t.is_alive()   # exit lets it finish
+            for t in threading.enumerate()):
         sys.exit(code)
     _flush()
     atexit._run_exitfuncs()   # what the usual exit would run first (CPython's own atexit call)

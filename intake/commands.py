@@ -71,6 +71,8 @@ def ingest_paths(app, paths: list[Path]):
             outcome["result"] = take_in_files(app, paths, committed)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             outcome["error"] = exc
+        finally:
+            committed.set()   # the end, too, is news for the understanding that waits
 
     thread = threading.Thread(target=take_in, name="take-in", daemon=True)
     thread.start()

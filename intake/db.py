@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError,
                             OperationalError)
@@ -125,27 +125,46 @@ def schema_revision(engine: Engine) -> str | None:
         return None   # a new database (or not one of ours yet): Alembic will say
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, *, from_scratch: bool = True) -> None:
     """Bring the schema to the newest revision (safe to call on every start; a database
-    already at SCHEMA_HEAD costs one query, without loading Alembic)."""
+    already at SCHEMA_HEAD costs one query, without loading Alembic). An empty database is
+    given the models' schema at once and marked at SCHEMA_HEAD, as Alembic's cookbook does
+    ("building an up to date database from scratch"): the migrations build that same schema
+    (tests/test_migrations.py runs them with `from_scratch=False` and compares)."""
     if schema_revision(engine) == SCHEMA_HEAD:
         return
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         # SQLite: BEGIN IMMEDIATE, so that two processes starting at once on a new database
         # migrate one after the other (a deferred transaction would fail at once, "locked").
         with engine.execution_options(**{_WRITE: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            if from_scratch and not inspect(conn).get_table_names():
+                _create_from_scratch(conn)
+            else:
+                _upgrade(conn)
     except OperationalError as exc:
         raise UserError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
                         f"{exc.orig}; check --db / INTAKE_DB_URL and that the server is running")
+
+
+def _create_from_scratch(conn) -> None:
+    from .models import Base
+
+    Base.metadata.create_all(conn)
+    conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                      "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": SCHEMA_HEAD})
+
+
+def _upgrade(conn) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
 
 
 def store_guard(session, *, exclusive: bool = False) -> None:
