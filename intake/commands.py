@@ -5,7 +5,7 @@ import logging
 import signal
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import logs, quickpoll
