@@ -56,14 +56,12 @@ def ingest(args) -> int:
 def ingest_paths(app, paths: list[Path]):
     """Take in the files and understand what came in: (IngestResult, Summary). The take-in
     runs in a thread of its own while what it commits is parsed (understand's `more_coming`);
-    the document readers start at once, their libraries loading meanwhile."""
-    from .extract import warm_readers
+    the document readers start with the first mail parsed that has attachments, their
+    libraries loading meanwhile."""
     from .takein.coming import Coming
     from .takein.ingest import take_in_files
     from .understand import understand
 
-    if paths:
-        warm_readers()
     committed, outcome = threading.Event(), {}
 
     def take_in() -> None:
@@ -76,7 +74,8 @@ def ingest_paths(app, paths: list[Path]):
 
     thread = threading.Thread(target=take_in, name="take-in", daemon=True)
     thread.start()
-    summary = understand(app, more_coming=Coming(thread.is_alive, committed, lambda: outcome.get("error")))
+    summary = understand(app, more_coming=Coming(thread.is_alive, committed, lambda: outcome.get("error")),
+                         warm_readers=True)
     thread.join()
     if "error" in outcome:
         raise outcome["error"]

@@ -14,6 +14,7 @@ SKIP LOCKED) and the others skip it. On SQLite one process understands at a time
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -63,18 +64,20 @@ class Summary:
 
 def understand(app: App, *, stop: threading.Event | None = None, batch_size: int = BATCH_SIZE,
                summary: Summary | None = None, more_coming: Callable[[], bool] | None = None,
-               turn=None) -> Summary:
+               turn=None, warm_readers: bool = False) -> Summary:
     """Understand every message taken in and not yet understood, a batch at a time; when
     `stop` is set, stop after the batch in hand (the rest stay pending for the next run).
     With `more_coming` (a poll whose take-in goes on: it waits for the next committed batch
     and says whether there may be more): on PostgreSQL, what is taken in is understood as it
     comes; on SQLite, whose one write lock the take-in needs for each batch, it is parsed
     ahead while it comes and understood after. `turn`: a lock held while understanding,
-    beside the database's (the daemon's threads take turns)."""
+    beside the database's (the daemon's threads take turns). `warm_readers`: the document
+    readers start as soon as a mail parsed ahead has attachments (an ingest of files: what
+    they bring is mostly documents), not at the first document read."""
     summary = summary if summary is not None else Summary()
     with bounded_parser(stop) as parser:
         sqlite_ahead = more_coming is not None and app.db.is_sqlite
-        parsed = parse_ahead(app, parser, more_coming) if sqlite_ahead else {}
+        parsed = parse_ahead(app, parser, more_coming, warm_readers) if sqlite_ahead else {}
         with turn or nullcontext(), app.db.understanding_turn():
             while not (stop is not None and stop.is_set()):
                 if not _one_batch(app, batch_size, summary, parser, stop, parsed) and (
@@ -83,7 +86,8 @@ def understand(app: App, *, stop: threading.Event | None = None, batch_size: int
     return summary
 
 
-def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool]) -> dict[str, tuple]:
+def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool],
+                warm_readers: bool = False) -> dict[str, tuple]:
     """While a take-in goes on, the messages it commits are parsed (by their stored file) in
     the parser's processes, which would otherwise wait for it to end; the batches then use
     these answers. Parsing is a pure function of the raw bytes, so this changes no outcome.
@@ -94,7 +98,14 @@ def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool
     after, budget = 0, PARSE_AHEAD_BYTES
     while budget > 0 and more_coming():
         try:
+            before = len(parsed)
             after, budget = _parse_committed(app, parser, after, budget, parsed)
+            fresh = itertools.islice(parsed.values(), before, None)
+            if warm_readers and any(_with_attachments(answer) for answer, _ in fresh):
+                from ..extract import warm_readers as warm
+
+                warm()
+                warm_readers = False
         except Stopped:
             return parsed
         except Exception as exc:  # noqa: BLE001 - an optimisation: the batches parse the rest
@@ -104,6 +115,13 @@ def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool
     while more_coming():   # the parser's processes have done their share: wait for the end
         pass
     return parsed
+
+
+def _with_attachments(answer: Callable) -> bool:
+    try:
+        return bool(answer().attachments)
+    except Exception:  # noqa: BLE001 - its batch says why it could not be parsed
+        return False
 
 
 def _parse_committed(app: App, parser: BoundedWorkers, after: int, budget: int,
