@@ -71,19 +71,24 @@ def understand(app: App, *, stop: threading.Event | None = None, batch_size: int
     and says whether there may be more): on PostgreSQL, what is taken in is understood as it
     comes; on SQLite, whose one write lock the take-in needs for each batch, it is parsed
     ahead while it comes and understood after. `turn`: a lock held while understanding,
-    beside the database's (the daemon's threads take turns). `warm_readers`: the document
+    beside the database's (the daemon's threads take turns), never while waiting for more
+    (another thread's poll must not wait for this one's slow mailbox). `warm_readers`: the document
     readers start as soon as a mail parsed ahead has attachments (an ingest of files: what
     they bring is mostly documents), not at the first document read."""
     summary = summary if summary is not None else Summary()
     with bounded_parser(stop) as parser:
         sqlite_ahead = more_coming is not None and app.db.is_sqlite
         parsed = parse_ahead(app, parser, more_coming, warm_readers) if sqlite_ahead else {}
-        with turn or nullcontext(), app.db.understanding_turn():
-            while not (stop is not None and stop.is_set()):
-                if not _one_batch(app, batch_size, summary, parser, stop, parsed) and (
-                        more_coming is None or sqlite_ahead or not more_coming()):
-                    break
-    return summary
+        while True:
+            with turn or nullcontext(), app.db.understanding_turn():   # held while understanding,
+                while not _stopped(stop) and _one_batch(app, batch_size, summary, parser, stop, parsed):
+                    pass                                                # never while waiting
+            if _stopped(stop) or more_coming is None or sqlite_ahead or not more_coming():
+                return summary
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
 
 
 def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool],
