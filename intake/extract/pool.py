@@ -93,8 +93,7 @@ class _Worker:
     def stop(self, *, kill: bool = False) -> None:
         if not kill:
             self.ask_to_stop()
-        if not self.conn.closed:
-            self.conn.close()
+        self.conn.close()   # closing a closed connection does nothing
         if kill:
             self.process.kill()
         try:

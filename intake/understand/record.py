@@ -25,12 +25,12 @@ def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> 
     try:
         with session.begin_nested():
             for ctx in contexts:
-                _record(session, store, ctx)
+                _record(session, ctx)
     except Exception as exc:  # noqa: BLE001 - found again below, message by message
         if environment_failure(exc):
             raise   # a full disk stops the run; it is no fault of any message
         for ctx in contexts:
-            _record_alone(session, store, ctx)
+            _record_alone(session, ctx)
     for ctx in contexts:
         _log(ctx)
 
@@ -51,23 +51,21 @@ def _write_files(store: Store, contexts: list[Context]) -> None:
             ctx.error = ctx.error or f"record: {type(stored).__name__}: {stored}"[:4000]
 
 
-def _record_alone(session: Session, store: Store, ctx: Context) -> None:
-    if ctx.error is None:
-        try:
-            with session.begin_nested():
-                _write(session, store, ctx)
-        except Exception as exc:  # noqa: BLE001 - this message only
-            if environment_failure(exc):
-                raise
-            ctx.error = f"record: {type(exc).__name__}: {exc}"[:4000]
-    if ctx.error is not None:
+def _record_alone(session: Session, ctx: Context) -> None:
+    try:
+        with session.begin_nested():
+            _record(session, ctx)
+    except Exception as exc:  # noqa: BLE001 - this message only
+        if environment_failure(exc):
+            raise
+        ctx.error = f"record: {type(exc).__name__}: {exc}"[:4000]
         with session.begin_nested():
             quarantine(ctx.message, ctx.error)
 
 
-def _record(session: Session, store: Store, ctx: Context) -> None:
+def _record(session: Session, ctx: Context) -> None:
     if ctx.error is None:
-        _write(session, store, ctx)
+        _write(ctx)
     else:
         quarantine(ctx.message, ctx.error)
 
@@ -89,7 +87,7 @@ def quarantine(message, error: str) -> None:
     message.documents.clear()
 
 
-def _write(session: Session, store: Store, ctx: Context) -> None:
+def _write(ctx: Context) -> None:
     mail, message = ctx.mail, ctx.message
     in_dossier = ctx.outcome == MessageState.DOSSIER
     message.state, message.reason = ctx.outcome, ctx.reason
@@ -107,8 +105,7 @@ def _write(session: Session, store: Store, ctx: Context) -> None:
         return
     for file in ctx.files:
         att = file.attachment
-        sha, stored_as = file.stored or store.put(att.data, "attachments", file_suffix(att.filename),
-                                                  durable=False)
+        sha, stored_as = file.stored   # written by _write_files, side by side
         message.documents.append(Document(
             filename=att.filename, sha256=sha, size=len(att.data), stored_as=stored_as,
             format=file.text.format if file.text else None, problem=_problem_of(att.filename, ctx),
