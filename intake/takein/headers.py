@@ -8,6 +8,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 MAX_HEADER_BYTES = 4 * 1024 * 1024
+HEAD_PROBE_BYTES = (8 * 1024, 256 * 1024)   # most headers end within the first few KB
 _KNOWN = {"from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
           "mime-version", "content-type", "delivered-to", "sender", "reply-to", "x-mailer"}
 _FIELD = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")   # obsolete syntax allows "From  :"
@@ -51,9 +52,16 @@ def _parse(head: bytes):
 
 def _head_of(raw: bytes) -> bytes:
     """The header lines (up to the first empty line), LF line ends, repaired."""
-    raw = raw[:MAX_HEADER_BYTES].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    end = raw.find(b"\n\n")
-    return _repair(raw if end < 0 else raw[: end + 1])
+    raw = raw[:MAX_HEADER_BYTES]
+    for size in (*HEAD_PROBE_BYTES, len(raw)):
+        # The LF form of a prefix is a prefix of the whole's (a CR cut off from its LF ends
+        # the line all the same): a blank line found in the first bytes is the first blank
+        # line, without rewriting the line ends of the whole mail and its attachments.
+        lf = raw[:size].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = lf.find(b"\n\n")
+        if end >= 0 or size >= len(raw):
+            return _repair(lf if end < 0 else lf[: end + 1])
+    raise AssertionError("unreachable: the last size is the whole")
 
 
 def _repair(head: bytes) -> bytes:
@@ -65,11 +73,20 @@ def _repair(head: bytes) -> bytes:
 def readable(raw: bytes) -> bytes:
     """The message from where its headers start, its header repaired as `header_block` sees it."""
     raw = raw[message_start(raw):]
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
-    if not ends:
+    end, _ = blank_line(raw)
+    if end < 0:
         return _repair(raw)
-    end = min(ends)
     return _repair(raw[:end]) + raw[end:]
+
+
+def blank_line(raw: bytes) -> tuple[int, int]:
+    """Where the first empty line (LF or CRLF) begins, and the length of the two line ends;
+    (-1, 0) when there is none. Only the header is searched through, not the whole mail."""
+    crlf = raw.find(b"\r\n\r\n")
+    lf = raw.find(b"\n\n", 0, crlf + 1) if crlf >= 0 else raw.find(b"\n\n")
+    if lf >= 0:
+        return lf, 2
+    return (crlf, 4) if crlf >= 0 else (-1, 0)
 
 
 def _refold(head: bytes) -> bytes:

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..db import is_conflict, store_guard
 from ..models import Delivery, Message, MessageState
-from .headers import message_identity, parse_headers, readable
+from .headers import blank_line, message_identity, parse_headers, readable
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -58,18 +59,29 @@ def body_digest(raw: bytes) -> str:
     """The hash of what the mail says: its body without the MIME scaffolding (boundary lines,
     part headers) and without white space, which two deliveries of one mail share even when a
     relay re-wrapped it with other boundaries, attachment ids or line ends; the transport
-    headers are not part of it."""
+    headers are not part of it.
+
+    Dedup keys stored in the database are made of it: it must never change. Stated on LF line
+    ends, it is computed on the bytes as they are (a CR before an LF is white space, dropped
+    anyway), which costs a third of rewriting every line end of the attachments first."""
     repaired = readable(raw)
-    cut = min((i + n for i, n in ((repaired.find(b"\r\n\r\n"), 4), (repaired.find(b"\n\n"), 2))
-               if i >= 0), default=len(repaired))
-    chunks = (b"\n" + repaired[cut:]).replace(b"\r\n", b"\n").split(b"\n--")
-    digest = hashlib.sha256(b"".join(chunks[0].split()))
+    end, length = blank_line(repaired)
+    chunks = (b"\n" + repaired[end + length if end >= 0 else len(repaired):]).split(b"\n--")
+    digest = hashlib.sha256(chunks[0].translate(None, WHITE_SPACE))
     for chunk in chunks[1:]:          # each starts with a boundary line, then the part's header
         line_end = chunk.find(b"\n")
-        rest = chunk[line_end + 1:] if line_end >= 0 else b""
-        header_end = 0 if rest.startswith(b"\n") else rest.find(b"\n\n")
-        digest.update(b"".join(rest[header_end + 1:].split()) if header_end >= 0 else b"")
+        if line_end < 0:
+            continue
+        rest = chunk[line_end + 1:]
+        if rest[:1] == b"\n" or rest[:2] == b"\r\n":   # no part header
+            digest.update(rest.translate(None, WHITE_SPACE))
+        elif header_end := _BLANK_LINE.search(rest):
+            digest.update(rest[header_end.start() + 1:].translate(None, WHITE_SPACE))
     return digest.hexdigest()
+
+
+WHITE_SPACE = b" \t\n\r\x0b\x0c"   # what bytes.split() splits on
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
 def take_in_batch(session: Session, store: Store, arrivals: list[Arrival]) -> list[TakeInResult]:
@@ -114,40 +126,47 @@ def _batch(session: Session, store: Store, arrivals: list[Arrival]) -> list[Take
         identities[arrival.source_key] = dedup_key(message_id, sender, sha, body_digest(arrival.raw))
         fresh.append((arrival, sha, stored_as, message_id))
     wanted = list(set(identities.values()))
-    messages = {m.dedup_key: m for m in session.scalars(
+    existing = {m.dedup_key: m for m in session.scalars(
         select(Message).where(Message.dedup_key.in_(wanted)))} if wanted else {}
-    created: set[str] = set()
     # Rows are inserted in key order, the same in every instance: two instances taking in the
     # same mails in other orders wait for each other instead of deadlocking.
     fresh.sort(key=lambda item: (identities[item[0].source_key], item[0].source_key))
+    created: dict[str, dict] = {}   # the new messages' rows, by key
+    deliveries = []
     for arrival, sha, stored_as, message_id in fresh:
         key = identities[arrival.source_key]
-        message = messages.get(key)
-        if message is None:
-            message = messages[key] = Message(
-                dedup_key=key, sha256=sha, message_id=message_id, stored_as=stored_as,
-                size=len(arrival.raw), received_at=arrival.received_at,
-                state=MessageState.PENDING, attempts=0)
-            session.add(message)
-            created.add(key)
-        else:
+        if (message := existing.get(key)) is not None:
             if arrival.received_at < message.received_at:
                 message.received_at = arrival.received_at
             if message.state != MessageState.FAILED:
                 message.state = MessageState.PENDING  # a new mailbox may change where it belongs
-        session.add(Delivery(message=message, source_key=arrival.source_key, mailbox=arrival.mailbox,
-                             sha256=sha, received_at=arrival.received_at))
+        elif (row := created.get(key)) is not None:   # the same mail twice in this batch
+            row["received_at"] = min(row["received_at"], arrival.received_at)
+        else:
+            created[key] = {"dedup_key": key, "sha256": sha, "message_id": message_id,
+                            "stored_as": stored_as, "size": len(arrival.raw),
+                            "received_at": arrival.received_at, "state": MessageState.PENDING,
+                            "attempts": 0}
+        deliveries.append({"key": key, "source_key": arrival.source_key, "mailbox": arrival.mailbox,
+                           "sha256": sha, "received_at": arrival.received_at})
     store.sync()   # the raw bytes are durable before any row that names them
     session.flush()
+    ids = {key: message.id for key, message in existing.items()}
+    if created:   # many rows in one statement, their ids returned in the same order
+        ids |= {key: pk for key, pk in zip(created, session.scalars(
+            insert(Message).returning(Message.id, sort_by_parameter_order=True),
+            list(created.values())))}
+    if deliveries:
+        session.execute(insert(Delivery), [{**{k: v for k, v in row.items() if k != "key"},
+                                            "message_pk": ids[row["key"]]} for row in deliveries])
     results, seen = [], set()
     for arrival in arrivals:
         if arrival.source_key in known or arrival.source_key in seen:
-            pk = known.get(arrival.source_key) or messages[identities[arrival.source_key]].id
+            pk = known.get(arrival.source_key) or ids[identities[arrival.source_key]]
             results.append(TakeInResult(pk, False, False))
             continue
         seen.add(arrival.source_key)
         key = identities[arrival.source_key]
-        first = key in created
-        created.discard(key)   # a second arrival of a message new in this batch is not new again
-        results.append(TakeInResult(messages[key].id, first, True))
+        first = created.pop(key, None) is not None   # a second arrival of it is not new again
+        results.append(TakeInResult(ids[key], first, True))
     return results
