@@ -111,6 +111,10 @@ class _WatchedClient(IMAPClient):
     def __init__(self, *args, watch, **kwargs):
         self._watch = watch
         super().__init__(*args, **kwargs)
+        # imapclient turns imaplib's protocol trace on (level 5) and sends it to a logger that
+        # logs.py keeps silent: each response was still formatted first, the repr of every mail
+        # fetched (a sixth of a first poll's time), and such a trace holds what mails say.
+        self._imap.debug = 0
 
     def _create_IMAP4(self):
         watch, timeout = self._watch, getattr(self._timeout, "connect", None)

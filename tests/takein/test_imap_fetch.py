@@ -179,3 +179,19 @@ def test_an_oauth2_token_file_is_read_at_each_connection(dovecot, imap_user, mon
         imap.connect(cfg)
     token.write_text(dovecot.oauth2_token(imap_user) + "\n")  # a refresher replaced it
     imap.close(imap.connect(cfg))
+
+
+def test_what_a_mail_says_is_never_traced_even_with_every_logger_at_debug(dovecot, imap_user,
+                                                                          monkeypatch, caplog):
+    """imapclient switches imaplib's protocol trace on and logs it at DEBUG: each fetched mail
+    would be formatted (a cost paid even when nothing is logged) and, with debug logging, its
+    content written to the log. intake turns the trace off."""
+    dovecot.append(imap_user, "INBOX", make_message(1, subject="Trace-me-not 4471"), WHEN)
+    caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="imapclient")
+
+    _, [message] = fetch_all(dovecot.mailbox(imap_user, monkeypatch=monkeypatch))
+
+    assert b"Trace-me-not 4471" in message.raw
+    assert caplog.records, "nothing was logged at all: the test would prove nothing"
+    assert "Trace-me-not" not in caplog.text
