@@ -48,7 +48,7 @@ class Daemon:
         self.rules = RulesWatcher(app)
         self.backoff = MailboxBackoff(self.settings.schedule.poll_interval_seconds)
         self.turn = threading.Lock()   # one thread understands at a time
-        self.idle = IdleMailboxes(self.settings.mailboxes, lambda cfg: self.poll_now([cfg]),
+        self.idle = IdleMailboxes(self.settings.mailboxes, self.announced,
                                   self.stop, ssl_context=ssl_context, tokens=self.poller.tokens)
 
     def poll(self) -> None:
@@ -56,6 +56,12 @@ class Daemon:
         self.rules.reload_if_changed()
         due = [m for m in self.settings.mailboxes if self.backoff.due(m.name)]
         self.poll_now(due)
+        self.acknowledge()
+
+    def announced(self, mailbox: MailboxConfig) -> None:
+        """IMAP IDLE announced new mail in this mailbox: poll it now, and send the
+        acknowledgements that are due, as the scheduled poll does (not an hour later)."""
+        self.poll_now([mailbox])
         self.acknowledge()
 
     def poll_now(self, mailboxes: list[MailboxConfig]) -> None:

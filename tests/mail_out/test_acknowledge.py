@@ -277,3 +277,42 @@ def test_the_recruiters_web_view_shows_what_the_applicant_was_told(tmp_path, db_
         app.close()
     assert "<dt>Accusé de réception</dt><dd>envoyé le" in page
     assert "(manquait : lettre de motivation)" in page
+
+
+@pytest.mark.dovecot
+def test_mail_announced_by_imap_idle_is_acknowledged_without_waiting_for_the_scheduled_poll(
+        dovecot, imap_user, tmp_path, db_url, caplog):
+    """With `idle = true` mail comes in within seconds of its arrival; so does its
+    acknowledgement, not at the next scheduled poll (an hour away here)."""
+    import threading
+    import time
+
+    from intake.config import load_settings
+    from intake.daemon import run
+
+    caplog.set_level(logging.INFO)
+    with smtp_receiver() as rx:
+        desk = Desk(tmp_path, db_url, rx.port)
+        settings = load_settings(config=str(desk.config), db=db_url, rules=str(desk.rules),
+                                 data_dir=str(tmp_path / "data"), env={})
+        box = dovecot.mailbox(imap_user)
+        settings.mailboxes = [box.model_copy(update={"idle": True, "address": "omdp.direction.2@gmail.com"})]
+        settings.schedule.poll_interval_seconds = 3600
+        stop = threading.Event()
+        daemon = threading.Thread(target=run, args=(settings,), kwargs={"stop": stop}, daemon=True)
+        daemon.start()
+        try:
+            deadline = time.monotonic() + 30
+            while f"mailbox {box.name!r} folder 'INBOX': 0 new" not in caplog.text:   # the first poll
+                assert time.monotonic() < deadline, caplog.text[-3000:]
+                time.sleep(0.05)
+            time.sleep(1)   # IDLE is in place
+            when = hours_ago(0)
+            dovecot.append(imap_user, "INBOX", make_mail(received=when, attachments=[CV]), when)
+            while not rx.messages:
+                assert time.monotonic() < deadline + 30, caplog.text[-3000:]
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            daemon.join(30)
+    assert [e.rcpt_tos for e in rx.envelopes] == [["salma.bennani@example.ma"]]
