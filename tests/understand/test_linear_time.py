@@ -122,6 +122,9 @@ PATTERN_CASES = [
     ("intake.understand.referees:EMAIL", "'a.' * N + '@'"),
     ("intake.takein.headers:_ADDRESS", "'a' * 2 * N"),
     ("intake.takein.headers:_ADDRESS", "\"a'\" * N"),
+    # runs of base64 letters one short of a joined line, 3.2 MB of them (a text part, checked
+    # after its mail's base64 bodies were joined)
+    ("intake.understand.base64lines:_JOINED", "('a' * 319 + ' ') * (N // 10)"),
 ]
 
 

@@ -1,13 +1,16 @@
 """Parsing is made faster without changing what a mail says.
 
-The standard library's mail parser looks for the line end that closes each part with a
-pattern it tries at every position of the part (`LineEndAtEnd` replaces that search by the same
-search from the last two characters). These tests check the two searches agree on every kind of
-string, and that every mail of the test collection and the shared corpus parses to the same
-result either way.
+Two speed-ups: the standard library's mail parser looks for the line end that closes each part
+with a pattern it tries at every position of the part (`LineEndAtEnd` searches from the last two
+characters instead), and the lines of each base64 body are joined into one before parsing
+(base64lines.py: the parser's cost is per line). These tests check that every mail of the test
+collection, of the shared corpus, and of every shape a generator makes (base64 bodies with every
+kind of line, and the traps: a header and base64 lines pasted into a text body, a preamble of
+base64) parses to the same result with and without them.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.feedparser
 import re
@@ -17,6 +20,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from intake.understand import parse as parse_module
+from intake.understand.base64lines import join_base64_lines
 from intake.understand.parse import LineEndAtEnd, parse
 from tests.conftest import CORPUS, REPO, need_shared
 
@@ -52,14 +56,100 @@ def _mails(folder: Path, limit: int = 2_000_000) -> list[Path]:
                   and p.stat().st_size <= limit)
 
 
+def without_speedups(monkeypatch) -> None:
+    monkeypatch.setattr(email.feedparser, "NLCRE_eol", ORIGINAL)
+    monkeypatch.setattr(parse_module, "join_base64_lines", lambda raw: raw)
+
+
 @pytest.mark.parametrize("where", ["tests/mails", "shared corpus"])
-def test_every_mail_parses_to_the_same_result_with_either_search(where, monkeypatch):
+def test_every_mail_parses_to_the_same_result_without_the_speedups(where, monkeypatch):
     folder = REPO / "tests" / "mails" if where == "tests/mails" else need_shared(CORPUS)
     mails = _mails(folder)
     assert len(mails) > 20
     faster = [_as_data(path.read_bytes()) for path in mails]
-    monkeypatch.setattr(email.feedparser, "NLCRE_eol", ORIGINAL)
-    assert parse_module.email.feedparser.NLCRE_eol is ORIGINAL
+    joined = sum(join_base64_lines(path.read_bytes()) != path.read_bytes() for path in mails)
+    assert joined > 5   # the speed-up is at work on these mails
+    without_speedups(monkeypatch)
     slower = [_as_data(path.read_bytes()) for path in mails]
     differing = [str(path) for path, a, b in zip(mails, faster, slower) if a != b]
     assert not differing
+
+
+# -- mails of every shape ----------------------------------------------------------------------
+
+def _base64_lines(data: bytes, width: int, end: bytes) -> bytes:
+    text = base64.b64encode(data)
+    return b"".join(text[i:i + width] + end for i in range(0, len(text), width))
+
+
+@st.composite
+def base64_part(draw, end: bytes) -> bytes:
+    data = draw(st.binary(min_size=0, max_size=3000))
+    width = draw(st.sampled_from([4, 60, 64, 72, 76, 100]))
+    header = draw(st.sampled_from([b"Content-Transfer-Encoding: base64", b"content-transfer-encoding:BASE64 ",
+                                   b"Content-Transfer-Encoding:\tBase64"]))
+    kind = draw(st.sampled_from([b"application/pdf; name=cv.pdf", b"text/plain; charset=utf-8",
+                                 b"text/html; charset=utf-8"]))
+    body = _base64_lines(data, width, end)
+    if draw(st.booleans()):
+        body += end * draw(st.integers(1, 2))                   # blank lines before the boundary
+    if draw(st.booleans()):
+        body = body.replace(end, b"\n", 1)                     # a line end of another kind
+    return b"Content-Type: " + kind + end + header + end + end + body
+
+
+@st.composite
+def text_part(draw, end: bytes) -> bytes:
+    """A text body, at times with a mail pasted into it: a base64 header, a blank line and lines
+    of base64 that are the text's own (they must stay as they are)."""
+    words = draw(st.text(alphabet="abc é-\u0645", max_size=40)).encode()
+    body = words + end
+    if draw(st.booleans()):
+        pasted = _base64_lines(draw(st.binary(min_size=300, max_size=1500)), 76, end)
+        before = draw(st.sampled_from([b"", b"-----Original Message-----" + end, b"-- " + end]))
+        body += before + b"Content-Transfer-Encoding: base64" + end + end + pasted
+    encoding = draw(st.sampled_from([b"8bit", b"7bit", b"quoted-printable"]))
+    return b"Content-Type: text/plain; charset=utf-8" + end + b"Content-Transfer-Encoding: " + encoding + end + end + body
+
+
+@st.composite
+def mails(draw) -> bytes:
+    end = draw(st.sampled_from([b"\r\n", b"\n"]))
+    head = (b"From: Salma <salma@example.ma>" + end + b"To: omdp.direction@gmail.com" + end
+            + b"Subject: Candidature" + end + b"MIME-Version: 1.0" + end)
+    if draw(st.booleans()):   # a single part
+        part = draw(st.one_of(base64_part(end), text_part(end)))
+        return head + part
+    parts = draw(st.lists(st.one_of(base64_part(end), text_part(end)), min_size=1, max_size=4))
+    preamble = b""
+    if draw(st.booleans()):
+        preamble = _base64_lines(draw(st.binary(min_size=300, max_size=900)), 76, end)
+    body = head + b'Content-Type: multipart/mixed; boundary="b1"' + end + end + preamble
+    for part in parts:
+        body += b"--b1" + end + part
+    body += b"--b1--" + end
+    if draw(st.booleans()):
+        body += _base64_lines(draw(st.binary(min_size=300, max_size=900)), 76, end)   # an epilogue
+    if draw(st.booleans()):
+        body = body.rstrip(b"\r\n")   # no line end at the very end
+    return body
+
+
+@settings(max_examples=400, deadline=None)
+@given(mails())
+def test_mails_of_every_shape_parse_to_the_same_result_without_the_speedups(raw):
+    faster = _as_data(raw)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        without_speedups(monkeypatch)
+        assert faster == _as_data(raw)
+
+
+def test_an_application_with_a_pdf_is_parsed_from_far_fewer_lines():
+    pdf = bytes(range(256)) * 200
+    raw = (b"From: Salma <salma@example.ma>\r\nSubject: Candidature\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+           b"Bonjour\r\n--b\r\nContent-Type: application/pdf; name=cv.pdf\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + _base64_lines(pdf, 76, b"\r\n") + b"--b--\r\n")
+    joined = join_base64_lines(raw)
+    assert raw.count(b"\n") > 900 and joined.count(b"\n") < 20
+    assert parse(raw).attachments[0].data == pdf
