@@ -22,6 +22,9 @@ import re
 from email.message import Message
 
 MIN_JOINED = 320     # characters: a joined body at least this long (shorter ones stay as they are)
+# a bigger mail is parsed from its own bytes: joined, it would be held twice while it is parsed
+# (about 3 times its size more at the peak), which could take it over the parser's memory budget
+MAX_MAIL_BYTES = 8 * 1024 * 1024
 _AS_LETTERS = bytes.maketrans(b"+/=", b"AAA")   # base64 is then letters and digits only
 # exactly what makes the standard library decode base64: spaces before the value are dropped, not after
 _HEADER = re.compile(rb"^content-transfer-encoding:[ \t]*base64\r?$", re.I | re.M)
@@ -33,6 +36,8 @@ def join_base64_lines(raw: bytes) -> bytes:
     """`raw` with each base64 body on one line; `raw` itself when there is nothing to join.
     Goes from header block to header block: the message's own, then the one after each line
     that starts with "--" (a boundary, or a line that only looks like one)."""
+    if len(raw) > MAX_MAIL_BYTES:
+        return raw
     pieces: list[bytes] = []
     done = 0      # raw[:done] is in pieces
     head = 0      # where a header block may begin

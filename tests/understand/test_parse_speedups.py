@@ -153,3 +153,15 @@ def test_an_application_with_a_pdf_is_parsed_from_far_fewer_lines():
     joined = join_base64_lines(raw)
     assert raw.count(b"\n") > 900 and joined.count(b"\n") < 20
     assert parse(raw).attachments[0].data == pdf
+
+
+def test_a_mail_over_8_mb_is_parsed_from_its_own_bytes_within_the_parsers_memory():
+    """Joined, a mail would be held twice while it is parsed: a big one keeps its own bytes."""
+    from intake.understand.base64lines import MAX_MAIL_BYTES
+
+    head = (b"From: Salma <salma@example.ma>\r\nMIME-Version: 1.0\r\nContent-Type: application/pdf\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n")
+    small = head + _base64_lines(bytes(1000), 76, b"\r\n")
+    big = head + _base64_lines(bytes(MAX_MAIL_BYTES * 3 // 4 + 1000), 76, b"\r\n")
+    assert join_base64_lines(small) != small
+    assert len(big) > MAX_MAIL_BYTES and join_base64_lines(big) is big
