@@ -58,12 +58,16 @@ def join_base64_lines(raw: bytes) -> bytes:
 
 
 def _joined(block: bytes) -> tuple[bytes, bytes] | None:
-    """(the block's base64 on one line, the block's last line end), or None when the block
-    is not only base64 lines, is one line already, or joins into fewer than MIN_JOINED."""
+    """(the block's base64 on one line, the line ends that closed the block), or None when the
+    block is not only base64 lines, has a single line end (nothing to join), or joins into
+    fewer than MIN_JOINED characters."""
     line = block.translate(None, b"\r\n")
-    if len(line) < MIN_JOINED or len(block) - len(line) < 3 or not line.translate(_AS_LETTERS).isalnum():
+    line_end_bytes = len(block) - len(line)
+    if len(line) < MIN_JOINED or line_end_bytes <= 2 or not line.translate(_AS_LETTERS).isalnum():
         return None
-    tail = len(block.rstrip(b"\r\n"))
+    tail = len(block)
+    while block[tail - 1] in b"\r\n":   # the block's last character is base64 or a line end
+        tail -= 1
     return line, block[tail:]
 
 
