@@ -30,7 +30,6 @@ class App:
                 | {parseaddr(s)[1].lower() for s in senders} - {""})
 
     def close(self) -> None:
-        self.store.close()
         self.db.dispose()
 
 

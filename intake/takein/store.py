@@ -1,21 +1,18 @@
 """The raw message store: content-addressed by sha256, written atomically, private files.
 
-Writes can be batched: `put(..., durable=False)` for each file, or `put_all` for a batch of
-them written side by side (creating a file is mostly the kernel's work: a few threads do it
-in about half the time), then one `sync()` before the transaction that records them commits,
-so the raw bytes are never behind the database.
+Writes can be batched: `put(..., durable=False)` for each file, or `put_all` for a batch,
+then one `sync()` before the transaction that records them commits, so the raw bytes are never
+behind the database. Files are written one after the other: writer threads were tried, and on
+2 cores they cost more than they saved (they spin on the file system's locks, in the kernel,
+while the parsers need the CPU).
 """
 from __future__ import annotations
 
 import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..fsutil import sync_folders, write_atomic
-
-
-WRITERS = 4
 
 
 class Store:
@@ -26,7 +23,6 @@ class Store:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._unsynced: set[Path] = set()
         self._lock = threading.Lock()
-        self._writers: ThreadPoolExecutor | None = None
 
     def put(self, data: bytes, kind: str = "messages", suffix: str = ".eml", *,
             durable: bool = True) -> tuple[str, str]:
@@ -42,14 +38,9 @@ class Store:
         return sha, relative
 
     def put_all(self, items: list[tuple[bytes, str, str]]) -> list[tuple[str, str] | Exception]:
-        """`put(data, kind, suffix, durable=False)` of each item, side by side: for each, in
-        order, (sha256, relative path) or the exception that writing it raised."""
-        if len(items) < 2:
-            return [self._put_or_error(item) for item in items]
-        with self._lock:
-            if self._writers is None:
-                self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="intake-store")
-        return list(self._writers.map(self._put_or_error, items))
+        """`put(data, kind, suffix, durable=False)` of each item: for each, in order,
+        (sha256, relative path) or the exception that writing it raised."""
+        return [self._put_or_error(item) for item in items]
 
     def _put_or_error(self, item: tuple[bytes, str, str]) -> tuple[str, str] | Exception:
         try:
@@ -67,13 +58,6 @@ class Store:
             with self._lock:
                 self._unsynced |= folders   # still to be made durable
             raise
-
-    def close(self) -> None:
-        """The writer threads end (put_all starts them again if needed)."""
-        with self._lock:
-            writers, self._writers = self._writers, None
-        if writers is not None:
-            writers.shutdown()
 
     def read(self, relative: str) -> bytes:
         return (self.root / relative).read_bytes()

@@ -36,7 +36,7 @@ def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> 
 
 
 def _write_files(store: Store, contexts: list[Context]) -> None:
-    """The files of the batch's dossier messages, written side by side; one that cannot be
+    """The files of the batch's dossier messages, written in one go; one that cannot be
     written fails its message (a full disk stops the run)."""
     todo = [(ctx, file) for ctx in contexts if ctx.error is None and ctx.outcome == MessageState.DOSSIER
             for file in ctx.files]
@@ -105,7 +105,7 @@ def _write(ctx: Context) -> None:
         return
     for file in ctx.files:
         att = file.attachment
-        sha, stored_as = file.stored   # written by _write_files, side by side
+        sha, stored_as = file.stored   # written by _write_files
         message.documents.append(Document(
             filename=att.filename, sha256=sha, size=len(att.data), stored_as=stored_as,
             format=file.text.format if file.text else None, problem=_problem_of(att.filename, ctx),
