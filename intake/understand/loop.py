@@ -135,18 +135,17 @@ def _parse_committed(app: App, parser: BoundedWorkers, after: int, budget: int,
     the budget is spent: (the last id seen, the budget left)."""
     while budget > 0:
         with app.db.session() as session:
-            rows = session.execute(select(Message.id, Message.stored_as)
+            rows = session.execute(select(Message.id, Message.stored_as, Message.size)
                                    .where(Message.state == MessageState.PENDING, Message.id > after)
                                    .order_by(Message.id).limit(BATCH_SIZE)).all()
         if not rows:
             break
         after = rows[-1].id
-        raws = {row.stored_as: app.store.read(row.stored_as) for row in rows}
-        budget -= sum(len(raw) for raw in raws.values())
+        budget -= sum(row.size or 0 for row in rows)
         started = time.monotonic()
-        answers = parser.map(list(raws.values()))
-        share = (time.monotonic() - started) / len(raws)
-        parsed.update((name, (answer, share)) for name, answer in zip(raws, answers))
+        answers = parser.map([str(app.store.path(row.stored_as)) for row in rows])
+        share = (time.monotonic() - started) / len(rows)
+        parsed.update((row.stored_as, (answer, share)) for row, answer in zip(rows, answers))
     return after, budget
 
 
@@ -156,10 +155,10 @@ def bounded_parser(stop: threading.Event | None = None) -> BoundedWorkers:
     return BoundedWorkers(_parse, seconds=PARSE_SECONDS, memory_mb=PARSE_MEMORY_MB, stop=stop)
 
 
-def _parse(raw: bytes):
-    from .parse import parse
+def _parse(path: str):
+    from .parse import parse_file
 
-    return parse(raw)
+    return parse_file(path)
 
 
 def _one_batch(app: App, size: int, summary: Summary, parser, stop, parsed: dict) -> int:
@@ -199,7 +198,7 @@ def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int
             return 1
         from .pipeline import Batch, understand_batch   # the document stack, only when needed
 
-        contexts = [_context(app, m) for m in messages]
+        contexts = [_context(m) for m in messages]
         understand_batch(Batch(session=session, store=app.store, rules=app.rules,
                                own_addresses=app.own_addresses, contexts=contexts,
                                parse_many=parser.map, parsed=parsed, stop=stop,
@@ -306,18 +305,13 @@ def _load(session: Session, ids: list[int]) -> list[Message]:
         .where(Message.id.in_(ids), Message.state == MessageState.PENDING).order_by(Message.id)))
 
 
-def _context(app: App, message: Message):
+def _context(message: Message):
     from .pipeline import Context
 
     boxes = {d.mailbox for d in message.deliveries if d.mailbox}
     unknown = any(d.mailbox is None for d in message.deliveries)
-    ctx = Context(message=message, raw=b"", received_at=message.received_at,
-                  delivered_to=boxes, any_unknown_mailbox=unknown)
-    try:
-        ctx.raw = app.store.read(message.stored_as)
-    except OSError as exc:
-        ctx.stage, ctx.error = "load", f"load: {type(exc).__name__}: {exc}"
-    return ctx
+    return Context(message=message, received_at=message.received_at, delivered_to=boxes,
+                   any_unknown_mailbox=unknown)
 
 
 def mark_for_reprocessing(db: Database, *, posting: str | None = None, failed_only: bool = False) -> int:

@@ -71,6 +71,18 @@ def nfc(text: str | None) -> str:
     return unicodedata.normalize("NFC", text or "").replace("\x00", "")
 
 
+def parse_file(path: str) -> ParsedMail:
+    """`parse` of a stored message, read here (in the parser's process: the caller never
+    holds or sends the bytes). A file that cannot be read fails at the stage "load"."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        exc.stage = "load"   # kept through the pipe (pickled with the exception)
+        raise
+    return parse(raw)
+
+
 def parse(raw: bytes) -> ParsedMail:
     raw = readable(raw)
     joined = join_base64_lines(raw)   # the same mail, parsed faster (base64lines.py)

@@ -36,7 +36,7 @@ from . import decisions, dossiers
 from .classify import Finding, classify_body, classify_document
 from .forwards import Original, original_of
 from .links import review_items
-from .parse import ParsedMail, parse
+from .parse import ParsedMail, parse_file
 from .record import record_outcomes
 from .route import mailboxes_of, route
 from .screen import OWN_MAIL, screen
@@ -63,7 +63,6 @@ class Context:
     """One message on its way through the stages."""
 
     message: Message
-    raw: bytes
     received_at: datetime
     delivered_to: set[str]
     any_unknown_mailbox: bool
@@ -94,10 +93,10 @@ class Batch:
     own_addresses: set[str]
     contexts: list[Context]
     dossiers_touched: set[tuple[str, str]] = field(default_factory=set)
-    # each raw mail parsed: for each, a callable giving its ParsedMail or raising why not;
-    # understand() gives the bounded child processes, side by side (loop.py)
-    parse_many: Callable[[list[bytes]], list[Callable[[], ParsedMail]]] = (
-        lambda raws: [functools.partial(parse, raw) for raw in raws])
+    # each stored mail parsed, by its file's path: for each, a callable giving its ParsedMail
+    # or raising why not; understand() gives the bounded child processes, side by side (loop.py)
+    parse_many: Callable[[list[str]], list[Callable[[], ParsedMail]]] = (
+        lambda paths: [functools.partial(parse_file, path) for path in paths])
     # mails parsed before the batch began (loop.py), by stored file: (answer, seconds)
     parsed: dict[str, tuple[Callable[[], ParsedMail], float]] = field(default_factory=dict)
     stop: threading.Event | None = None            # set: stop after the message in hand
@@ -145,7 +144,8 @@ def run_step(ctx: Context, name: str, work: Callable[[], None]) -> None:
     except Exception as exc:  # quarantine: this message only, never the batch
         if environment_failure(exc):
             raise   # a full disk or a database gone: no message is to blame
-        ctx.error = f"{name}: {type(exc).__name__}: {exc}"[:4000]
+        stage = getattr(exc, "stage", name)   # a stored file that cannot be read: "load"
+        ctx.error = f"{stage}: {type(exc).__name__}: {exc}"[:4000]
     ctx.spent += time.monotonic() - started
     if ctx.error is None and ctx.spent > MESSAGE_BUDGET_SECONDS:
         ctx.error = (f"{name}: BudgetExceeded: understanding this message took over "
@@ -161,7 +161,7 @@ def parse_stage(batch: Batch) -> Batch:
     fresh = [ctx for ctx in todo if id(ctx) not in ready]
     batch.check_stop()
     started = time.monotonic()
-    answers = batch.parse_many([ctx.raw for ctx in fresh])
+    answers = batch.parse_many([str(batch.store.path(ctx.message.stored_as)) for ctx in fresh])
     share = (time.monotonic() - started) / max(len(fresh), 1)
     ready |= {id(ctx): (answer, share) for ctx, answer in zip(fresh, answers)}
     for ctx in todo:
