@@ -33,7 +33,7 @@ def test_a_failed_message_is_listed_then_recovered_by_reprocess_failed(tmp_path,
     assert done.returncode == 1                   # the command ran and found a problem
     failed = report()["failed"]
     assert len(failed) == 1 and failed[0]["attempts"] == 1
-    assert "FileNotFoundError" in failed[0]["error"] and failed[0]["stored_as"] in str(victim)
+    assert failed[0]["error"].startswith("load: FileNotFoundError") and failed[0]["stored_as"] in str(victim)
 
     victim.write_bytes(saved)                     # restored from a backup
     assert intake("reprocess", "--failed").returncode == 0
