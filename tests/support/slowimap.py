@@ -1,8 +1,12 @@
-"""A real TCP proxy on loopback in front of the real Dovecot that trickles the server's bytes.
+"""Real TCP proxies on loopback in front of the real Dovecot, for faults and moments no real
+server shows on demand.
 
-A fault no real server shows on demand: one that keeps the connection alive a byte every few
-seconds, so that no read ever times out. The client's bytes go through at once; the server's
-first `fast_bytes` too, then one byte every `delay` seconds.
+- `TrickleProxy` keeps the connection alive a byte every few seconds, so that no read ever
+  times out: the client's bytes go through at once; the server's first `fast_bytes` too, then
+  one byte every `delay` seconds.
+- `GateProxy` holds the client's n-th message fetch (`BODY.PEEK[]`) until the test opens the
+  gate: a test can act while a take-in is certainly in the middle of a mailbox, however fast
+  the machine is.
 """
 from __future__ import annotations
 
@@ -10,11 +14,9 @@ import socket
 import threading
 
 
-class TrickleProxy:
-    def __init__(self, target_port: int, *, delay: float = 3.0, fast_bytes: int = 0,
-                 target_host: str = "127.0.0.1"):
+class _Proxy:
+    def __init__(self, target_port: int, *, target_host: str = "127.0.0.1"):
         self.target = (target_host, target_port)
-        self.delay, self.fast_bytes = delay, fast_bytes
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.connections = 0
@@ -34,23 +36,13 @@ class TrickleProxy:
             threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket, slow: bool) -> None:
-        sent = 0
+    def _pump(self, source: socket.socket, sink: socket.socket, from_server: bool) -> None:
+        state = {"sent": 0}
         try:
             while not self._closing.is_set():
                 data = source.recv(65536)
-                if not data:
+                if not data or not self._forward(data, sink, from_server, state):
                     break
-                start = 0 if slow else len(data)
-                if slow and sent < self.fast_bytes:
-                    start = min(self.fast_bytes - sent, len(data))
-                sink.sendall(data[:start])
-                sent += start
-                for i in range(start, len(data)):   # one byte, then a pause
-                    if self._closing.wait(self.delay):
-                        return
-                    sink.sendall(data[i:i + 1])
-                    sent += 1
         except OSError:
             pass
         finally:
@@ -60,6 +52,11 @@ class TrickleProxy:
                 except OSError:
                     pass
 
+    def _forward(self, data: bytes, sink: socket.socket, from_server: bool, state: dict) -> bool:
+        """Send `data` on; False to end the connection."""
+        sink.sendall(data)
+        return True
+
     def close(self) -> None:
         self._closing.set()
         self.listener.close()
@@ -68,3 +65,49 @@ class TrickleProxy:
                 sock.close()
             except OSError:
                 pass
+
+
+class TrickleProxy(_Proxy):
+    def __init__(self, target_port: int, *, delay: float = 3.0, fast_bytes: int = 0,
+                 target_host: str = "127.0.0.1"):
+        self.delay, self.fast_bytes = delay, fast_bytes
+        super().__init__(target_port, target_host=target_host)
+
+    def _forward(self, data, sink, from_server, state) -> bool:
+        start = len(data)
+        if from_server:
+            start = min(max(self.fast_bytes - state["sent"], 0), len(data))
+        sink.sendall(data[:start])
+        state["sent"] += start
+        for i in range(start, len(data)):   # one byte, then a pause
+            if self._closing.wait(self.delay):
+                return False
+            sink.sendall(data[i:i + 1])
+            state["sent"] += 1
+        return True
+
+
+class GateProxy(_Proxy):
+    """`held` is set when the client's `hold_at`-th message fetch reaches the gate; that
+    command goes on to the server only after `open()`."""
+
+    FETCH = b"BODY.PEEK[]"
+
+    def __init__(self, target_port: int, *, hold_at: int, target_host: str = "127.0.0.1"):
+        self.hold_at, self.fetches = hold_at, 0
+        self.held, self._opened = threading.Event(), threading.Event()
+        super().__init__(target_port, target_host=target_host)
+
+    def _forward(self, data, sink, from_server, state) -> bool:
+        if not from_server and self.FETCH in data:
+            self.fetches += data.count(self.FETCH)
+            if self.fetches >= self.hold_at and not self._opened.is_set():
+                self.held.set()
+                while not self._opened.wait(0.1):
+                    if self._closing.is_set():
+                        return False
+        sink.sendall(data)
+        return True
+
+    def open(self) -> None:
+        self._opened.set()
