@@ -80,6 +80,7 @@ def test_a_refused_password_is_in_status_exit_1_and_opens_the_report_in_french(
 
     assert run(config, env, "status").returncode == 0   # never polled, nothing wrong yet
     first = run(config, wrong, "poll", "--once")
+    time.sleep(1.01 - time.time() % 1)   # status shows whole seconds: the second poll in the next
     second = run(config, wrong, "poll", "--once")
     assert first.returncode == second.returncode == 1
     assert "refused the login" in first.stderr
