@@ -28,8 +28,8 @@ class Intake:
     """`intake --config ... --log-level debug poll --once` and friends, on SQLite (the quick
     poll never answers for PostgreSQL)."""
 
-    def __init__(self, tmp_path: Path, dovecot, imap_user):
-        self.box = dovecot.mailbox(imap_user)
+    def __init__(self, tmp_path: Path, dovecot, imap_user, security: str = "none"):
+        self.box = dovecot.mailbox(imap_user, security=security)
         self.rules = tmp_path / "rules"
         self.rules.mkdir()
         (self.rules / "comptable.toml").write_text(
@@ -182,6 +182,26 @@ def test_an_invalid_rules_file_or_config_goes_the_full_way_each_time(intake):
     intake.config.write_text(text)
     assert intake.poll().returncode == 0
     assert quick(intake.poll())
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_over_tls_nothing_new_is_answered_quickly_and_an_untrusted_certificate_goes_the_full_way(
+        tmp_path, dovecot, imap_user, security):
+    """Most mailboxes are on port 993: the quick poll must answer there too, checking the
+    server's certificate as the full poll does (a private CA is given with SSL_CERT_FILE)."""
+    intake = Intake(tmp_path, dovecot, imap_user, security=security)
+    trusted = {**intake.env, "SSL_CERT_FILE": str(dovecot.root / "cert.pem")}
+    dovecot.append(imap_user, "INBOX", make_message(1, subject="Candidature comptable"), WHEN)
+    first = intake.poll(env=trusted)
+    assert first.returncode == 0 and not quick(first), first.stderr
+    again = intake.poll(env=trusted)
+    assert quick(again) and again.returncode == 0, again.stderr
+    assert said(again)[-1] == ("INFO poll done: 1 mailbox(es), 0 new message(s); understood: "
+                               "nothing; acknowledgements: nothing due")
+
+    untrusted = intake.poll(env={k: v for k, v in trusted.items() if k != "SSL_CERT_FILE"})
+    assert not quick(untrusted) and untrusted.returncode == 1
+    assert "certificate" in untrusted.stderr and "Traceback" not in untrusted.stderr
 
 
 def test_a_refused_password_and_a_failing_mailbox_go_the_full_way(intake):
