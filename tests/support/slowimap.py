@@ -4,9 +4,9 @@ server shows on demand.
 - `TrickleProxy` keeps the connection alive a byte every few seconds, so that no read ever
   times out: the client's bytes go through at once; the server's first `fast_bytes` too, then
   one byte every `delay` seconds.
-- `GateProxy` holds the client's n-th message fetch (`BODY.PEEK[]`) until the test opens the
-  gate: a test can act while a take-in is certainly in the middle of a mailbox, however fast
-  the machine is.
+- `GateProxy` holds the client's n-th command naming a word (a message fetch, `BODY.PEEK[]`,
+  unless told otherwise) until the test opens the gate: a test can act while a poll is
+  certainly in the middle of its work, however fast the machine is.
 """
 from __future__ import annotations
 
@@ -88,20 +88,25 @@ class TrickleProxy(_Proxy):
 
 
 class GateProxy(_Proxy):
-    """`held` is set when the client's `hold_at`-th message fetch reaches the gate; that
-    command goes on to the server only after `open()`."""
+    """`held` is set when the client's `hold_at`-th command naming `word` reaches the gate
+    (counted from `arm()`, or from the start); that command goes on to the server only after
+    `open()`. Unarmed (`hold_at=None`), everything goes through."""
 
-    FETCH = b"BODY.PEEK[]"
-
-    def __init__(self, target_port: int, *, hold_at: int, target_host: str = "127.0.0.1"):
-        self.hold_at, self.fetches = hold_at, 0
+    def __init__(self, target_port: int, *, word: bytes = b"BODY.PEEK[]", hold_at: int | None = 1,
+                 target_host: str = "127.0.0.1"):
+        self.word, self.hold_at, self.seen = word, hold_at, 0
         self.held, self._opened = threading.Event(), threading.Event()
         super().__init__(target_port, target_host=target_host)
 
+    def arm(self, hold_at: int = 1) -> None:
+        self.seen, self.hold_at = 0, hold_at
+        self.held.clear()
+        self._opened.clear()
+
     def _forward(self, data, sink, from_server, state) -> bool:
-        if not from_server and self.FETCH in data:
-            self.fetches += data.count(self.FETCH)
-            if self.fetches >= self.hold_at and not self._opened.is_set():
+        if not from_server and self.hold_at is not None and self.word in data:
+            self.seen += data.count(self.word)
+            if self.seen >= self.hold_at and not self._opened.is_set():
                 self.held.set()
                 while not self._opened.wait(0.1):
                     if self._closing.is_set():

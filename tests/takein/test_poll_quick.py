@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from intake.quickpoll import CHECKED
 from tests.support.dovecot import make_message, write_config
+from tests.support.slowimap import GateProxy
 
 REPO = Path(__file__).resolve().parents[2]
 WHEN = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
@@ -28,8 +30,11 @@ class Intake:
     """`intake --config ... --log-level debug poll --once` and friends, on SQLite (the quick
     poll never answers for PostgreSQL)."""
 
-    def __init__(self, tmp_path: Path, dovecot, imap_user, security: str = "none"):
+    def __init__(self, tmp_path: Path, dovecot, imap_user, security: str = "none",
+                 port: int | None = None):
         self.box = dovecot.mailbox(imap_user, security=security)
+        if port is not None:   # through a proxy
+            self.box = self.box.model_copy(update={"port": port})
         self.rules = tmp_path / "rules"
         self.rules.mkdir()
         (self.rules / "comptable.toml").write_text(
@@ -202,6 +207,28 @@ def test_over_tls_nothing_new_is_answered_quickly_and_an_untrusted_certificate_g
     untrusted = intake.poll(env={k: v for k, v in trusted.items() if k != "SSL_CERT_FILE"})
     assert not quick(untrusted) and untrusted.returncode == 1
     assert "certificate" in untrusted.stderr and "Traceback" not in untrusted.stderr
+
+
+def test_sigterm_during_the_quick_poll_stops_it_as_the_full_poll_would(tmp_path, dovecot, imap_user):
+    gate = GateProxy(dovecot.imap_port, word=b"SEARCH", hold_at=None)
+    try:
+        intake = Intake(tmp_path, dovecot, imap_user, port=gate.port)
+        assert intake.poll().returncode == 0
+        everything = intake.sql("SELECT * FROM mailbox_health"), intake.dump_but_health()
+        gate.arm()   # the quick poll's question to the server waits at the gate
+        poll = subprocess.Popen([sys.executable, "-m", "intake", "--config", str(intake.config),
+                                 "--log-level", "debug", "poll", "--once"], cwd=REPO,
+                                env=intake.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        assert gate.held.wait(60)
+        poll.send_signal(signal.SIGTERM)
+        _, log = poll.communicate(timeout=60)
+    finally:
+        gate.close()
+    assert poll.returncode == 128 + signal.SIGTERM, log
+    assert "received SIGTERM: stopping" in log and "stopped by SIGTERM" in log
+    assert "Traceback" not in log and DECLINED not in log   # the quick poll's own stop
+    assert (intake.sql("SELECT * FROM mailbox_health"), intake.dump_but_health()) == everything
 
 
 def test_a_refused_password_and_a_failing_mailbox_go_the_full_way(intake):
