@@ -144,8 +144,8 @@ def run_step(ctx: Context, name: str, work: Callable[[], None]) -> None:
     except Exception as exc:  # quarantine: this message only, never the batch
         if environment_failure(exc):
             raise   # a full disk or a database gone: no message is to blame
-        stage = getattr(exc, "stage", name)   # a stored file that cannot be read: "load"
-        ctx.error = f"{stage}: {type(exc).__name__}: {exc}"[:4000]
+        ctx.stage = getattr(exc, "stage", name)   # a stored file that cannot be read: "load"
+        ctx.error = f"{ctx.stage}: {type(exc).__name__}: {exc}"[:4000]
     ctx.spent += time.monotonic() - started
     if ctx.error is None and ctx.spent > MESSAGE_BUDGET_SECONDS:
         ctx.error = (f"{name}: BudgetExceeded: understanding this message took over "
