@@ -127,12 +127,15 @@ def test_two_instances_recording_the_same_mails_in_opposite_orders_both_finish(p
         db, store = Database(pg_url), Store(tmp_path / name)
         try:
             with db.session() as s:
-                first_flush = []
+                inserted = []
 
-                @event.listens_for(s, "before_flush")
-                def meet(*_):   # both insert at the same moment, each in its own order
-                    if not first_flush:
-                        first_flush.append(1)
+                # Both insert at the same moment, each in its own order. (Not at a flush: a
+                # session flushes only what it changed, which only the instance that comes
+                # second does: the first would never come to the meeting.)
+                @event.listens_for(s, "do_orm_execute")
+                def meet(state):
+                    if state.is_insert and not inserted:
+                        inserted.append(1)
                         both_ready.wait()
 
                 results = take_in_batch(s, store, batch)
