@@ -109,7 +109,7 @@ def poll_once(settings: Settings, *, stop=None, ssl_context=None) -> int:
         with stop_on_signals(stop) as (stop, received):
             poller = Poller(app, stop=stop, ssl_context=ssl_context)
             summary = Summary()
-            results = poll_and_understand(app, poller, settings.mailboxes, summary)
+            results = poll_and_understand(app, poller, settings.mailboxes, summary, apart=True)
             try:
                 sent = send_outbox(app, stop=poller.stop).describe()
             except UserError as exc:   # the poll itself went well: say why nothing was sent
@@ -138,16 +138,20 @@ def check_mailboxes(settings: Settings) -> None:
             raise UserError(str(exc)) from None
 
 
-def poll_and_understand(app, poller, mailboxes, summary, *, turn=None):
+def poll_and_understand(app, poller, mailboxes, summary, *, turn=None, apart=False):
     """Poll the mailboxes (each in its own thread, under its deadlines), parsing what they
     bring meanwhile, then understand it. `turn`: a lock held while understanding (the
-    daemon's threads take turns)."""
+    daemon's threads take turns). `apart`: the polling in a child process, when this
+    process may fork (a one-off poll: takein/apart.py)."""
+    from .takein.apart import poll_mailboxes_apart
     from .takein.poller import poll_mailboxes
     from .understand import understand
 
     def understand_meanwhile(more_coming) -> None:
         understand(app, stop=poller.stop, summary=summary, more_coming=more_coming, turn=turn)
 
+    if apart:
+        return poll_mailboxes_apart(poller, mailboxes, understand_meanwhile)
     return poll_mailboxes(poller, mailboxes, meanwhile=understand_meanwhile)
 
 

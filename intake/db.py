@@ -185,6 +185,7 @@ def file_lock(path: str, *, waiting: str | None = None) -> Iterator[bool]:
     by SIGKILL): True while held. When another process holds it: False at once, or, with
     `waiting`, that warning logged and its turn awaited."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    _held_locks.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -196,7 +197,26 @@ def file_lock(path: str, *, waiting: str | None = None) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield True
     finally:
+        _held_locks.discard(fd)
         os.close(fd)   # closing releases the lock
+
+
+# A lock is its open file, which a fork shares: a child forked while the lock is held (a
+# parser process, the take-in of `poll --once`) would keep it held after this process lets
+# it go, and a process waiting for it would wait for that child. The child lets go of them.
+_held_locks: set[int] = set()
+
+
+def _forget_held_locks() -> None:
+    for fd in list(_held_locks):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_forget_held_locks)
 
 
 @contextmanager

@@ -114,6 +114,11 @@ def context(**fields):
         _context.reset(token)
 
 
+def current_context() -> dict:
+    """The FIELDS this thread's `context` blocks set."""
+    return _context.get()
+
+
 class LibraryGate(logging.Filter):
     """intake's own records pass; a library's pass from WARNING up, a few a minute."""
 

@@ -32,10 +32,10 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout_s: float, fds: tuple[int
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OMP_THREAD_LIMIT": "1", "LC_ALL": "C.UTF-8"}
     if "TESSDATA_PREFIX" in os.environ:
         env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
-    _prctl()
+    load_prctl()
     try:
         done = subprocess.run(argv, input=stdin, capture_output=True, timeout=max(timeout_s, 0.1), env=env,
-                              pass_fds=fds, preexec_fn=_die_with_parent, check=False)
+                              pass_fds=fds, preexec_fn=die_with_parent, check=False)
     except (subprocess.TimeoutExpired, OSError) as exc:
         raise ToolFailed(f"{argv[0]}: {type(exc).__name__}") from None
     if done.returncode != 0:
@@ -61,7 +61,8 @@ def memory_file(data: bytes) -> int:
 
 
 @functools.cache
-def _prctl():
+def load_prctl():
+    """prctl(2) from libc (None where there is none); load it before forking."""
     import ctypes   # in the worker, before it forks (never after fork, in the child)
 
     try:
@@ -70,7 +71,8 @@ def _prctl():
         return None
 
 
-def _die_with_parent() -> None:
-    prctl = _prctl()
+def die_with_parent() -> None:
+    """In a forked child: SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG)."""
+    prctl = load_prctl()
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
