@@ -94,7 +94,6 @@ def poll_once(settings: Settings, *, stop=None, ssl_context=None) -> int:
     """Every mailbox at once; what each brings is understood as soon as it is done, while the
     slower ones go on. SIGTERM or SIGINT stops it within seconds: the connections are cut,
     the message in hand is finished or given back, exit code 128 + the signal."""
-    from .mail_out.send import send_outbox
     from .takein.poller import Poller
     from .understand import Summary
 
@@ -110,6 +109,8 @@ def poll_once(settings: Settings, *, stop=None, ssl_context=None) -> int:
             poller = Poller(app, stop=stop, ssl_context=ssl_context)
             summary = Summary()
             results = poll_and_understand(app, poller, settings.mailboxes, summary, apart=True)
+            from .mail_out.send import send_outbox   # once the take-in process is forked
+
             try:
                 sent = send_outbox(app, stop=poller.stop).describe()
             except UserError as exc:   # the poll itself went well: say why nothing was sent
