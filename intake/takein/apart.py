@@ -66,7 +66,11 @@ def poll_mailboxes_apart(poller: Poller, mailboxes: Iterable[imap.MailboxConfig]
     forward.start()
     try:
         meanwhile(Coming(lambda: child.is_alive() and not answers.poll(), committed))
-        kind, value = _receive(answers, child)
+        kind, value = _receive(answers, child, mailboxes)
+    except BaseException:   # the understanding failed (a full disk...): the take-in stops too
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)
+        raise
     finally:
         ended.set()
         child.join()
@@ -98,14 +102,18 @@ def _poll_in_child(poller: Poller, mailboxes: list[imap.MailboxConfig], committe
     records.close()
 
 
-def _receive(answers, child) -> tuple[str, object]:
+def _receive(answers, child, mailboxes: list[imap.MailboxConfig]) -> tuple[str, object]:
+    """What the child answered; when it died without answering (killed, out of memory), each
+    mailbox's result says so (what it committed is kept, the rest comes at the next poll)."""
     try:
         return answers.recv()
     except EOFError:
         child.join()
-        return "error", RuntimeError(f"the take-in process ended without an answer (exit code "
-                                     f"{child.exitcode}); what it committed is kept, the rest "
-                                     "comes at the next poll")
+        why = (f"the take-in process ended without an answer (exit code {child.exitcode}); what "
+               "it committed is kept, the rest comes at the next poll")
+        for cfg in mailboxes:
+            log.error("mailbox %r: %s", cfg.name, why)
+        return "ok", [MailboxResult(cfg.name, error=why) for cfg in mailboxes]
 
 
 def _forward_stop(stop: threading.Event, child, ended: threading.Event) -> None:

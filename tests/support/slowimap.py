@@ -22,7 +22,9 @@ class _Proxy:
         self.connections = 0
         self._closing = threading.Event()
         self._sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._pumps: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+        self._acceptor.start()
 
     def _accept(self) -> None:
         while not self._closing.is_set():
@@ -33,8 +35,10 @@ class _Proxy:
             self.connections += 1
             server = socket.create_connection(self.target)
             self._sockets += [client, server]
-            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+            for pump in (threading.Thread(target=self._pump, args=(client, server, False), daemon=True),
+                         threading.Thread(target=self._pump, args=(server, client, True), daemon=True)):
+                self._pumps.append(pump)
+                pump.start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, from_server: bool) -> None:
         state = {"sent": 0}
@@ -59,12 +63,23 @@ class _Proxy:
 
     def close(self) -> None:
         self._closing.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)   # wakes the accept() (close alone does not)
+        except OSError:
+            pass
         self.listener.close()
+        self._acceptor.join(5)
         for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)   # wakes a recv() in a pump
+            except OSError:
+                pass
             try:
                 sock.close()
             except OSError:
                 pass
+        for pump in self._pumps:   # a test that counts threads finds none of a closed proxy
+            pump.join(5)
 
 
 class TrickleProxy(_Proxy):

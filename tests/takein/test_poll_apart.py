@@ -138,3 +138,21 @@ def test_sigkill_of_the_poll_takes_its_take_in_process_with_it_and_the_next_poll
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert again.returncode == 0, again.stderr[-2000:]
     assert counts(db_url) == (200, 200, 200)
+
+
+def test_a_take_in_process_that_dies_without_answering_fails_its_mailboxes_not_the_poll(
+        dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir, caplog):
+    from intake.takein.poller import Poller
+
+    dovecot.append_many(imap_user, "INBOX", ((make_message(n), WHEN) for n in range(3)))
+    box = dovecot.mailbox(imap_user, monkeypatch=monkeypatch)
+    config = write_config(tmp_path / "config.toml", [box], db_url=db_url,
+                          data_dir=tmp_path / "data", rules_dir=rules_dir)
+    monkeypatch.setattr(Poller, "poll", lambda self, cfg: os._exit(9))   # in the child only: it forks
+    alone()
+    with caplog.at_level(logging.INFO):
+        assert poll_once(load_settings(config=str(config), env={})) == 1
+    said = caplog.text
+    assert f"mailbox '{box.name}': the take-in process ended without an answer (exit code 9)" in said
+    assert "the rest comes at the next poll" in said and "Traceback" not in said
+    assert counts(db_url)[0] == 0
