@@ -87,13 +87,15 @@ def poll(args) -> int:
     message had a problem (logged)."""
     if not args.once:
         raise UserError("use `intake poll --once` (or `intake run` for the daemon)")
-    return poll_once(settings_from(args))
+    return poll_once(settings_from(args), apart=True)
 
 
-def poll_once(settings: Settings, *, stop=None, ssl_context=None) -> int:
+def poll_once(settings: Settings, *, stop=None, ssl_context=None, apart: bool = False) -> int:
     """Every mailbox at once; what each brings is understood as soon as it is done, while the
     slower ones go on. SIGTERM or SIGINT stops it within seconds: the connections are cut,
-    the message in hand is finished or given back, exit code 128 + the signal."""
+    the message in hand is finished or given back, exit code 128 + the signal. `apart`: the
+    take-in in a forked process (takein/apart.py; the command line's, not a caller's that
+    expects its hooks to run in its own process)."""
     from .takein.poller import Poller
     from .understand import Summary
 
@@ -108,7 +110,7 @@ def poll_once(settings: Settings, *, stop=None, ssl_context=None) -> int:
         with stop_on_signals(stop) as (stop, received):
             poller = Poller(app, stop=stop, ssl_context=ssl_context)
             summary = Summary()
-            results = poll_and_understand(app, poller, settings.mailboxes, summary, apart=True)
+            results = poll_and_understand(app, poller, settings.mailboxes, summary, apart=apart)
             from .mail_out.send import send_outbox   # once the take-in process is forked
 
             try:

@@ -56,7 +56,7 @@ def test_the_take_in_runs_in_its_own_process_and_its_lines_reach_this_log(
                           data_dir=tmp_path / "data", rules_dir=rules_dir)
     alone()   # or it would poll in this process's threads
     with caplog.at_level(logging.INFO):
-        assert poll_once(load_settings(config=str(config), env={})) == 0
+        assert poll_once(load_settings(config=str(config), env={}), apart=True) == 0
 
     folder = [r for r in caplog.records if "folder 'INBOX': 60 new" in r.getMessage()]
     assert len(folder) == 1 and folder[0].process != os.getpid()   # logged by the take-in's process
@@ -79,7 +79,7 @@ def test_a_process_that_runs_other_threads_polls_in_its_own_threads(
     thread.start()
     try:
         with caplog.at_level(logging.INFO):
-            assert poll_once(load_settings(config=str(config), env={})) == 0
+            assert poll_once(load_settings(config=str(config), env={}), apart=True) == 0
     finally:
         other.set()
         thread.join()
@@ -151,7 +151,7 @@ def test_a_take_in_process_that_dies_without_answering_fails_its_mailboxes_not_t
     monkeypatch.setattr(Poller, "poll", lambda self, cfg: os._exit(9))   # in the child only: it forks
     alone()
     with caplog.at_level(logging.INFO):
-        assert poll_once(load_settings(config=str(config), env={})) == 1
+        assert poll_once(load_settings(config=str(config), env={}), apart=True) == 1
     said = caplog.text
     assert f"mailbox '{box.name}': the take-in process ended without an answer (exit code 9)" in said
     assert "the rest comes at the next poll" in said and "Traceback" not in said
