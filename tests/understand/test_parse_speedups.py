@@ -1,9 +1,10 @@
 """Parsing is made faster without changing what a mail says.
 
-Two speed-ups: the standard library's mail parser looks for the line end that closes each part
+Three speed-ups: the standard library's mail parser looks for the line end that closes each part
 with a pattern it tries at every position of the part (`LineEndAtEnd` searches from the last two
 characters instead), and the lines of each base64 body are joined into one before parsing
-(base64lines.py: the parser's cost is per line). These tests check that every mail of the test
+(base64lines.py: the parser's cost is per line), and mail-parser reads the parts without
+summing up the headers for its own API (`PartsOnly`). These tests check that every mail of the test
 collection, of the shared corpus, and of every shape a generator makes (base64 bodies with every
 kind of line, and the traps: a header and base64 lines pasted into a text body, a preamble of
 base64) parses to the same result with and without them.
@@ -16,6 +17,7 @@ import email.feedparser
 import re
 from pathlib import Path
 
+import mailparser
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -44,6 +46,30 @@ def test_the_mail_parser_uses_the_faster_search():
     assert email.feedparser.NLCRE_eol.pattern.pattern == ORIGINAL.pattern
 
 
+def test_mail_parser_reads_the_parts_without_summing_up_the_headers(monkeypatch):
+    """The addresses, dates and Received lines that mail-parser would parse for its own API
+    are not parsed at all (intake reads the headers itself)."""
+    import mailparser.core
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a header was summed up")
+
+    for name in ("get_addresses", "parse_mail_date", "receiveds_parsing"):
+        monkeypatch.setattr(mailparser.core, name, refuse)
+    raw = (b"Received: from mx.example.ma by mx.gmail.com; Mon, 04 Mar 2024 10:00:00 +0000\r\n"
+           b"From: Salma <salma@example.ma>\r\nTo: omdp.direction@gmail.com\r\n"
+           b"Cc: a@example.org, b@example.org\r\nDate: Mon, 04 Mar 2024 10:00:00 +0000\r\n"
+           b"Subject: Candidature\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+           b"boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n"
+           b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Bonjour</p>\r\n--b--\r\n")
+    mail = parse_module.PartsOnly.from_bytes(raw)   # no fallback here: it must not fail
+    assert (mail.text_plain, mail.text_html) == (["Bonjour"], ["<p>Bonjour</p>"])
+    used = []
+    monkeypatch.setattr(parse_module, "PartsOnly", type("Spy", (parse_module.PartsOnly,), {
+        "parse": lambda self: used.append(self) or parse_module.PartsOnly.parse(self)}))
+    assert parse(raw).body == "Bonjour" and used
+
+
 def _as_data(raw: bytes):
     try:
         return repr(dataclasses.asdict(parse(raw)))
@@ -59,6 +85,7 @@ def _mails(folder: Path, limit: int = 2_000_000) -> list[Path]:
 def without_speedups(monkeypatch) -> None:
     monkeypatch.setattr(email.feedparser, "NLCRE_eol", ORIGINAL)
     monkeypatch.setattr(parse_module, "join_base64_lines", lambda raw: raw)
+    monkeypatch.setattr(parse_module, "PartsOnly", mailparser.MailParser)
 
 
 @pytest.mark.parametrize("where", ["tests/mails", "shared corpus"])
