@@ -43,8 +43,11 @@ MAX_UNFINISHED_RUNS = 3
 PARSE_SECONDS = 20.0
 PARSE_MEMORY_MB = 1024
 # A poll parses what its take-in brings while it brings it, this much of it at most (the
-# answers wait in memory for their batch).
-PARSE_AHEAD_BYTES = 48 * 1024 * 1024
+# answers wait in memory for their batch: about as many bytes, the attachments decoded). What
+# is beyond is parsed batch by batch after the take-in, while the parsers and the understanding
+# take turns, so the budget covers a first poll of a few thousand mails (2,000 applications
+# with a PDF are 72 MB) and the peak memory stays under 200 MB whatever the mailbox's size.
+PARSE_AHEAD_BYTES = 96 * 1024 * 1024
 
 
 @dataclass
