@@ -102,6 +102,7 @@ def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool
     Bounded by PARSE_AHEAD_BYTES of mail: beyond, the rest is parsed in its batch; a failure
     here (the database busy, a file missing) only leaves the rest to the batches as well.
     Returns {stored_as: (answer, seconds)}; what a stop interrupts is simply not there."""
+    from . import parse  # noqa: F401 - imported once here, before the parser's processes fork
     parsed: dict[str, tuple] = {}
     after, budget = 0, PARSE_AHEAD_BYTES
     while budget > 0 and more_coming():
