@@ -128,7 +128,10 @@ def parse(raw: bytes) -> ParsedMail:
 def _read(raw: bytes) -> tuple[EmailMessage, list | str | None, list | str | None]:
     """The message, its plain-text and its HTML bodies."""
     try:
-        mail = PartsOnly.from_bytes(raw)
+        try:
+            mail = PartsOnly.from_bytes(raw)
+        except Exception:  # noqa: BLE001 - a later mail-parser may read more than PartsOnly sets
+            mail = mailparser.MailParser.from_bytes(raw)   # up: its whole pass, never other bodies
         return mail.message, mail.text_plain, mail.text_html
     except Exception:  # mail-parser trips on some broken MIME; the standard library copes
         message = email.message_from_bytes(raw, policy=compat32)

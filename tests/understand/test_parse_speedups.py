@@ -70,6 +70,20 @@ def test_mail_parser_reads_the_parts_without_summing_up_the_headers(monkeypatch)
     assert parse(raw).body == "Bonjour" and used
 
 
+def test_a_mail_parser_that_needs_more_than_parts_only_sets_up_gets_its_whole_pass(monkeypatch):
+    """A later mail-parser whose parse() reads an attribute PartsOnly does not set up costs the
+    speed-up, never the bodies: mail-parser's whole pass reads the mail then."""
+    raw = (REPO / "tests" / "mails" / "a01-complete.eml").read_bytes()
+    expected = _as_data(raw)
+    monkeypatch.setattr(parse_module.PartsOnly, "_reset", lambda self: None)
+
+    def standard_library_reading(_message):
+        raise AssertionError("the bodies were read without mail-parser")
+
+    monkeypatch.setattr(parse_module, "_bodies", standard_library_reading)
+    assert _as_data(raw) == expected
+
+
 def _as_data(raw: bytes):
     try:
         return repr(dataclasses.asdict(parse(raw)))
