@@ -41,6 +41,7 @@ if getattr(email.feedparser, "NLCRE_eol", None) is not None and \
         email.feedparser.NLCRE_eol.pattern == r"(\r\n|\r|\n)\Z":   # as in Python 3.11 to 3.13
     email.feedparser.NLCRE_eol = LineEndAtEnd(email.feedparser.NLCRE_eol)
 
+
 class PartsOnly(mailparser.MailParser):
     """mail-parser's reading of a message's parts (its bodies, and its rules for telling a body
     from an attachment), without what it makes of the headers for its own API: every address,
@@ -130,8 +131,10 @@ def _read(raw: bytes) -> tuple[EmailMessage, list | str | None, list | str | Non
     try:
         try:
             mail = PartsOnly.from_bytes(raw)
-        except Exception:  # noqa: BLE001 - a later mail-parser may read more than PartsOnly sets
-            mail = mailparser.MailParser.from_bytes(raw)   # up: its whole pass, never other bodies
+        except (AttributeError, TypeError):
+            # what a later mail-parser whose parse() reads more than PartsOnly sets up raises:
+            # its whole pass then, never other bodies
+            mail = mailparser.MailParser.from_bytes(raw)
         return mail.message, mail.text_plain, mail.text_html
     except Exception:  # mail-parser trips on some broken MIME; the standard library copes
         message = email.message_from_bytes(raw, policy=compat32)
