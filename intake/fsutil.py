@@ -37,6 +37,9 @@ def write_atomic(target: Path, data: bytes, *, durable: bool = True, prefix: str
     return target
 
 
+_PRIVATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
 def _create_private(folder: Path, prefix: str) -> tuple[int, str]:
     """A new 0600 file of a name nobody else has, in `folder` (made, 0700, when missing):
     what tempfile.mkstemp does, without its cost on every file of a take-in (a random name
@@ -50,9 +53,6 @@ def _create_private(folder: Path, prefix: str) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name in {folder}")
-
-
-_PRIVATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
 def sync_folders(folders) -> None:

@@ -143,18 +143,19 @@ def files_under(root: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"}
 
 
+def assert_built_as_committed(script: Path, committed: Path, tmp_path: Path) -> None:
+    """The script builds the committed files, byte for byte. Only names go into the messages:
+    pytest's diff of the bytes would take minutes."""
+    build_into(script, tmp_path)
+    built, kept = files_under(tmp_path), files_under(committed)
+    assert sorted(built) == sorted(kept)
+    stale = [name for name in built if built[name] != kept[name]]
+    assert stale == [], f"run `python {script.relative_to(REPO)} {committed.relative_to(REPO)}` and commit what changed"
+
+
 def test_corpus_generator_is_deterministic(tmp_path):
-    build_into(MAILS / "build.py", tmp_path)
-    built, committed = files_under(tmp_path), files_under(MAILS)
-    # names only in the messages: a diff of the bytes would take pytest minutes
-    assert sorted(built) == sorted(committed)
-    stale = [name for name in built if built[name] != committed[name]]
-    assert stale == [], "run `python tests/mails/build.py tests/mails` and commit what changed"
+    assert_built_as_committed(MAILS / "build.py", MAILS, tmp_path)
 
 
 def test_sample_mailbox_is_generated(tmp_path):
-    build_into(REPO / "samples" / "build_sample_mailbox.py", tmp_path)
-    built, committed = files_under(tmp_path), files_under(REPO / "samples" / "mailbox")
-    # names only in the messages: a diff of the bytes would take pytest minutes
-    assert sorted(built) == sorted(committed)
-    assert [name for name in built if built[name] != committed[name]] == []
+    assert_built_as_committed(REPO / "samples" / "build_sample_mailbox.py", REPO / "samples" / "mailbox", tmp_path)

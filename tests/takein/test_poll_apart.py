@@ -48,15 +48,21 @@ def alone(seconds: float = 10) -> None:
     assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
 
 
-def test_the_take_in_runs_in_its_own_process_and_its_lines_reach_this_log(
-        dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir, caplog):
-    dovecot.append_many(imap_user, "INBOX", ((make_message(n), WHEN) for n in range(60)))
+def settings_for(count: int, dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir):
+    """(settings, mailbox) of a poll of a mailbox holding `count` new messages."""
+    dovecot.append_many(imap_user, "INBOX", ((make_message(n), WHEN) for n in range(count)))
     box = dovecot.mailbox(imap_user, monkeypatch=monkeypatch)
     config = write_config(tmp_path / "config.toml", [box], db_url=db_url,
                           data_dir=tmp_path / "data", rules_dir=rules_dir)
+    return load_settings(config=str(config), env={}), box
+
+
+def test_the_take_in_runs_in_its_own_process_and_its_lines_reach_this_log(
+        dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir, caplog):
+    settings, box = settings_for(60, dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir)
     alone()   # or it would poll in this process's threads
     with caplog.at_level(logging.INFO):
-        assert poll_once(load_settings(config=str(config), env={}), apart=True) == 0
+        assert poll_once(settings, apart=True) == 0
 
     folder = [r for r in caplog.records if "folder 'INBOX': 60 new" in r.getMessage()]
     assert len(folder) == 1 and folder[0].process != os.getpid()   # logged by the take-in's process
@@ -70,16 +76,13 @@ def test_a_process_that_runs_other_threads_polls_in_its_own_threads(
         dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir, caplog):
     """A fork copies only the calling thread (a lock held by another would stay held in the
     child): with other threads running, nothing is forked."""
-    dovecot.append_many(imap_user, "INBOX", ((make_message(n), WHEN) for n in range(5)))
-    box = dovecot.mailbox(imap_user, monkeypatch=monkeypatch)
-    config = write_config(tmp_path / "config.toml", [box], db_url=db_url,
-                          data_dir=tmp_path / "data", rules_dir=rules_dir)
+    settings, _ = settings_for(5, dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir)
     other = threading.Event()
     thread = threading.Thread(target=other.wait, daemon=True)
     thread.start()
     try:
         with caplog.at_level(logging.INFO):
-            assert poll_once(load_settings(config=str(config), env={}), apart=True) == 0
+            assert poll_once(settings, apart=True) == 0
     finally:
         other.set()
         thread.join()
@@ -144,14 +147,11 @@ def test_a_take_in_process_that_dies_without_answering_fails_its_mailboxes_not_t
         dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir, caplog):
     from intake.takein.poller import Poller
 
-    dovecot.append_many(imap_user, "INBOX", ((make_message(n), WHEN) for n in range(3)))
-    box = dovecot.mailbox(imap_user, monkeypatch=monkeypatch)
-    config = write_config(tmp_path / "config.toml", [box], db_url=db_url,
-                          data_dir=tmp_path / "data", rules_dir=rules_dir)
+    settings, box = settings_for(3, dovecot, imap_user, monkeypatch, tmp_path, db_url, rules_dir)
     monkeypatch.setattr(Poller, "poll", lambda self, cfg: os._exit(9))   # in the child only: it forks
     alone()
     with caplog.at_level(logging.INFO):
-        assert poll_once(load_settings(config=str(config), env={}), apart=True) == 1
+        assert poll_once(settings, apart=True) == 1
     said = caplog.text
     assert f"mailbox '{box.name}': the take-in process ended without an answer (exit code 9)" in said
     assert "the rest comes at the next poll" in said and "Traceback" not in said
