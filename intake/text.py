@@ -22,9 +22,33 @@ STOPWORDS = frozenset(
 
 def fold(text: str) -> str:
     """Casefold and strip accents (NFKD), keep Arabic letters as they are."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", kept).casefold()
+    if text.isascii():   # nothing to decompose or strip: NFKD and NFC leave ASCII as it is
+        return text.casefold()
+    return unicodedata.normalize("NFC", strip_marks(unicodedata.normalize("NFKD", text))).casefold()
+
+
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark (accents, Arabic vowel signs) of the Basic Multilingual Plane, as
+    one character class of ranges: removed by the regex engine in C (a translate table with an
+    entry per mark cost a fifth of the time of classifying a document)."""
+    marks = [cp for cp in range(0x10000) if unicodedata.combining(chr(cp))]
+    ranges, start = [], marks[0]
+    for prev, cp in zip(marks, marks[1:] + [None]):
+        if cp != prev + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+            start = cp
+    return re.compile(f"[{''.join(ranges)}]+")
+
+
+COMBINING_MARKS = _combining_marks()
+
+
+def strip_marks(text: str) -> str:
+    """The text without its combining marks, wherever they are in Unicode (beyond the Basic
+    Multilingual Plane too, character by character: seven times slower, and rare)."""
+    if not text or max(text) <= "\uffff":
+        return COMBINING_MARKS.sub("", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def strip_prefixes(subject: str) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pydantic
 
+from .text import COMBINING_MARKS
+
 DEFAULTS = Path(__file__).parent / "defaults" / "pieces.toml"
 
 
@@ -46,26 +48,10 @@ _SPACES = re.compile(r"[ ]+")
 _LINE_ENDS = re.compile(r" ?\n ?")
 
 
-def _combining_marks() -> re.Pattern[str]:
-    """Every combining mark (accents, Arabic vowel signs) of the Basic Multilingual Plane, as
-    one character class of ranges: removed by the regex engine in C (a translate table with an
-    entry per mark cost a fifth of the time of classifying a document)."""
-    marks = [cp for cp in range(0x10000) if unicodedata.combining(chr(cp))]
-    ranges, start = [], marks[0]
-    for prev, cp in zip(marks, marks[1:] + [None]):
-        if cp != prev + 1:
-            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
-            start = cp
-    return re.compile(f"[{''.join(ranges)}]+")
-
-
-_MARKS = _combining_marks()
-
-
 def normalise(text: str) -> str:
     """Lower case, no accents or Arabic vowel marks, punctuation as spaces; newlines kept."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC_FOLD)
-    text = _MARKS.sub("", unicodedata.normalize("NFD", text))
+    text = COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text))
     text = _SPACES.sub(" ", _NOT_WORD.sub(" ", text))   # only spaces are left between words
     return _LINE_ENDS.sub("\n", text).strip(" ")
 

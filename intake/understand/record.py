@@ -4,10 +4,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import environment_failure
-from ..models import Document, MessageState, utcnow
+from ..models import Document, Message, MessageState, utcnow
 from ..takein.store import Store
 
 if TYPE_CHECKING:
@@ -18,14 +20,13 @@ BODY_FILE = "corps du message"
 
 
 def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> None:
-    """Write every outcome of a batch in one savepoint (one flush for the batch). When that
-    fails, each is written again in a savepoint of its own, so that a failure to write one
-    quarantines that message only, like any other."""
+    """Write every outcome of a batch in one savepoint, the message rows in one statement.
+    When that fails, each is written again in a savepoint of its own, so that a failure to
+    write one quarantines that message only, like any other."""
     _write_files(store, contexts)
     try:
         with session.begin_nested():
-            for ctx in contexts:
-                _record(session, ctx)
+            _update_rows(session, [row for ctx in contexts if (row := _record(ctx)) is not None])
     except Exception as exc:  # noqa: BLE001 - found again below, message by message
         if environment_failure(exc):
             raise   # a full disk stops the run; it is no fault of any message
@@ -54,20 +55,41 @@ def _write_files(store: Store, contexts: list[Context]) -> None:
 def _record_alone(session: Session, ctx: Context) -> None:
     try:
         with session.begin_nested():
-            _record(session, ctx)
+            _update_rows(session, [row] if (row := _record(ctx)) is not None else [])
     except Exception as exc:  # noqa: BLE001 - this message only
         if environment_failure(exc):
             raise
         ctx.error = f"record: {type(exc).__name__}: {exc}"[:4000]
+        session.expire(ctx.message, _COLUMNS)   # read again: the savepoint's values are gone
         with session.begin_nested():
             quarantine(ctx.message, ctx.error)
 
 
-def _record(session: Session, ctx: Context) -> None:
+def _record(ctx: Context) -> dict | None:
+    """The message row's new values; None for a failed message (quarantined by the ORM)."""
     if ctx.error is None:
-        _write(ctx)
-    else:
-        quarantine(ctx.message, ctx.error)
+        return _write(ctx)
+    quarantine(ctx.message, ctx.error)
+    return None
+
+
+_COLUMNS = ("state", "reason", "subject", "from_addr", "sender_name", "posting_id", "applicant",
+            "error", "understood_at", "outside_since", "received_at")
+_UPDATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("pk"))
+           .values({name: bindparam(name) for name in _COLUMNS}))
+
+
+def _update_rows(session: Session, rows: list[dict]) -> None:
+    """The outcomes' message rows, written in one statement (the ORM's unit of work cost
+    0.13 ms a message); the objects in the session are then told their new values, as if
+    they had been loaded so. A savepoint rolled back does not undo that: `_record_alone`
+    expires them before it quarantines (a whole rollback expires every object)."""
+    if not rows:
+        return
+    session.execute(_UPDATE, [{"pk": row["message"].id, **{c: row[c] for c in _COLUMNS}} for row in rows])
+    for row in rows:
+        for name in _COLUMNS:
+            set_committed_value(row["message"], name, row[name])
 
 
 def _log(ctx: Context) -> None:
@@ -87,22 +109,21 @@ def quarantine(message, error: str) -> None:
     message.documents.clear()
 
 
-def _write(ctx: Context) -> None:
+def _write(ctx: Context) -> dict:
+    """The message's documents (by the ORM), and its row's new values (returned)."""
     mail, message = ctx.mail, ctx.message
     in_dossier = ctx.outcome == MessageState.DOSSIER
-    message.state, message.reason = ctx.outcome, ctx.reason
-    message.subject = mail.subject[:2000]
-    message.from_addr = mail.sender
-    message.sender_name = mail.sender_name
-    message.posting_id = ctx.posting.id if in_dossier else None
-    message.applicant = mail.sender if in_dossier else None
-    message.error, message.understood_at = None, utcnow()
-    message.outside_since = None if in_dossier else (message.outside_since or message.understood_at)
-    if ctx.received_at < message.received_at:   # a forwarded application: when it was first sent
-        message.received_at = ctx.received_at
+    now = utcnow()
+    row = {"message": message, "state": ctx.outcome, "reason": ctx.reason,
+           "subject": mail.subject[:2000], "from_addr": mail.sender, "sender_name": mail.sender_name,
+           "posting_id": ctx.posting.id if in_dossier else None,
+           "applicant": mail.sender if in_dossier else None, "error": None, "understood_at": now,
+           "outside_since": None if in_dossier else (message.outside_since or now),
+           # a forwarded application: when it was first sent
+           "received_at": ctx.received_at if ctx.received_at < message.received_at else message.received_at}
     message.documents.clear()
     if not in_dossier:
-        return
+        return row
     for file in ctx.files:
         att = file.attachment
         sha, stored_as = file.stored   # written by _write_files
@@ -115,6 +136,7 @@ def _write(ctx: Context) -> None:
     for file_name in dict.fromkeys(name for name, _ in ctx.needs_review):
         if not any(d.filename == file_name for d in message.documents):
             message.documents.append(Document(filename=file_name, problem=_problem_of(file_name, ctx), findings=[]))
+    return row
 
 
 def _problem_of(filename: str, ctx: Context) -> str | None:

@@ -110,8 +110,19 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
     """How well a mail subject covers one of the expected subjects; None when it does not.
 
     Each expected word must appear (accents, case, inclusive writing and one typo tolerated);
-    one word in four may be missing. Extra words in the mail's subject are fine.
+    one word in four may be missing. Extra words in the mail's subject are fine. Remembered
+    for subjects of ordinary length: the applications to a posting mostly share its subject,
+    and each is compared with every posting's.
     """
+    if len(subject) > MAX_REMEMBERED:
+        return _subject_score(subject, expected)
+    return _remembered_score(subject, expected)
+
+
+MAX_REMEMBERED = 500   # characters: a longer subject is scored, not kept
+
+
+def _subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] | None:
     got = _words(subject)
     if not got:
         return None
@@ -125,6 +136,9 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
             score = (found / len(wanted), found)
             best = score if best is None or score > best else best
     return best
+
+
+_remembered_score = functools.lru_cache(maxsize=4096)(_subject_score)
 
 
 @functools.lru_cache(maxsize=1024)

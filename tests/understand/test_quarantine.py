@@ -74,3 +74,54 @@ def test_a_message_whose_outcome_cannot_be_written_is_set_aside_alone(tmp_path, 
     assert report["failed"][0]["error"].startswith("record: ")
     applicants = sorted(d["applicant"] for p in report["postings"] for d in p["dossiers"])
     assert applicants == [f"candidate{n}@example.ma" for n in (0, 1, 3, 4)]
+
+
+def test_a_message_the_database_refuses_is_failed_alone_and_its_clock_starts(tmp_path):
+    """The rows of a batch's outcomes are written in one statement, their documents after.
+    When the database refuses one message's row or one of its documents (here SQLite
+    triggers do), the others are written one by one and that message is failed with the
+    database's reason, as if its outcome had never been written: it is outside every dossier
+    from now on, so the clock of [privacy] unmatched_days runs for it like for any other."""
+    import sqlite3
+
+    from tests.support.maildata import make_mail
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    data = tmp_path / "data"
+    base = [sys.executable, "-m", "intake", "--rules", str(REPO / "rules"), "--data-dir", str(data),
+            "--db", f"sqlite:///{tmp_path}/intake.db"]
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "0.eml").write_bytes(make_mail(message_id="<m0@example.ma>"))
+    subprocess.run([*base, "ingest", str(first)], env=env, capture_output=True, check=True)
+    with sqlite3.connect(tmp_path / "intake.db") as db:
+        db.execute("CREATE TRIGGER refuse BEFORE UPDATE OF subject ON messages "
+                   "WHEN NEW.subject LIKE '%Refusé%' BEGIN SELECT RAISE(ABORT, 'subject refused'); END")
+        db.execute("CREATE TRIGGER refuse_file BEFORE INSERT ON documents "
+                   "WHEN NEW.filename LIKE '%refus%' BEGIN SELECT RAISE(ABORT, 'file refused'); END")
+    mails = tmp_path / "mails"
+    mails.mkdir()
+    subjects = ["Candidature_chargé(e) de projet_OMP", "Refusé par la base", "Une question", "Bonjour"]
+    for n, subject in enumerate(subjects, start=1):
+        (mails / f"{n}.eml").write_bytes(make_mail(sender=f"C{n} <c{n}@example.ma>", subject=subject,
+                                                   message_id=f"<m{n}@example.ma>"))
+    (mails / "5.eml").write_bytes(make_mail(sender="C5 <c5@example.ma>", message_id="<m5@example.ma>",
+                                            attachments=[("CV refus.txt", b"Curriculum vitae\nFormation\n", "text/plain")]))
+
+    done = subprocess.run([*base, "ingest", str(mails)], env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr               # ran, and found the problems
+    with sqlite3.connect(tmp_path / "intake.db") as db:
+        assert db.execute("SELECT count(*) FROM documents d JOIN messages m ON m.id = d.message_pk "
+                          "WHERE m.message_id = '<m5@example.ma>'").fetchone() == (0,)
+        rows = {mid: rest for mid, *rest in db.execute(
+            "SELECT message_id, state, error, subject, outside_since FROM messages")}
+    refused = {"<m2@example.ma>": "subject refused", "<m5@example.ma>": "file refused"}
+    for mid, why in refused.items():
+        state, error, subject, outside_since = rows[mid]
+        assert state == "failed" and error.startswith("record: ") and why in error, (mid, error)
+        assert subject is None             # nothing of its refused outcome was kept
+        assert outside_since is not None   # outside every dossier since now
+    assert {mid: row[0] for mid, row in rows.items() if mid not in refused} == {
+        "<m0@example.ma>": "dossier", "<m1@example.ma>": "dossier",
+        "<m3@example.ma>": "unmatched", "<m4@example.ma>": "unmatched"}
+    assert all(row[2] for mid, row in rows.items() if mid not in refused)   # their subjects written
