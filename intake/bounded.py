@@ -187,6 +187,8 @@ def _serve(conn, callers_end, caller: int, func, memory_mb: int) -> None:
             conn.send(reply)
         except MemoryError:
             os._exit(_OUT_OF_MEMORY)
+        except OSError:   # the caller died during the call: nobody is left to answer
+            return
 
 
 def _portable(exc: Exception) -> Exception:

@@ -61,3 +61,26 @@ def test_a_stop_abandons_the_work_at_once():
         with pytest.raises(Stopped):
             workers.map([("sleep", 30)] * 3)
         assert time.monotonic() - started < 20   # not the 30 s of the work
+
+
+def test_a_child_whose_caller_died_during_its_call_ends_quietly(tmp_path):
+    """The caller killed while a child works (SIGKILL, a crash): the child finds nobody to
+    answer and ends without a word, instead of a traceback on the terminal or in the journal."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import os\n"
+        "from intake.bounded import BoundedWorkers\n"
+        "from tests.test_bounded import work\n"
+        "workers = BoundedWorkers(work, seconds=10, memory_mb=200, size=1)\n"
+        "workers.workers[0]._send(('sleep', 0.5))\n"
+        "os._exit(3)\n")
+    # stderr is read to its end: the child, which holds it too, has ended when this returns
+    done = subprocess.run([sys.executable, str(script)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stderr == ""
