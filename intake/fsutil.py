@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+# the C library as this process already has it loaded (find_library("c") ran ldconfig at every start)
+_libc = ctypes.CDLL(None, use_errno=True)
 _syncfs = getattr(_libc, "syncfs", None)
 
 

@@ -26,7 +26,7 @@ def record_outcomes(session: Session, store: Store, contexts: list[Context]) -> 
     _write_files(store, contexts)
     try:
         with session.begin_nested():
-            _update_rows(session, [row for ctx in contexts if (row := _record(ctx)) is not None])
+            _record_all(session, contexts)
     except Exception as exc:  # noqa: BLE001 - found again below, message by message
         if environment_failure(exc):
             raise   # a full disk stops the run; it is no fault of any message
@@ -55,7 +55,7 @@ def _write_files(store: Store, contexts: list[Context]) -> None:
 def _record_alone(session: Session, ctx: Context) -> None:
     try:
         with session.begin_nested():
-            _update_rows(session, [row] if (row := _record(ctx)) is not None else [])
+            _record_all(session, [ctx])
     except Exception as exc:  # noqa: BLE001 - this message only
         if environment_failure(exc):
             raise
@@ -79,11 +79,12 @@ _UPDATE = (update(Message.__table__).where(Message.__table__.c.id == bindparam("
            .values({name: bindparam(name) for name in _COLUMNS}))
 
 
-def _update_rows(session: Session, rows: list[dict]) -> None:
+def _record_all(session: Session, contexts: list[Context]) -> None:
     """The outcomes' message rows, written in one statement (the ORM's unit of work cost
     0.13 ms a message); the objects in the session are then told their new values, as if
     they had been loaded so. A savepoint rolled back does not undo that: `_record_alone`
     expires them before it quarantines (a whole rollback expires every object)."""
+    rows = [row for ctx in contexts if (row := _record(ctx)) is not None]
     if not rows:
         return
     session.execute(_UPDATE, [{"pk": row["message"].id, **{c: row[c] for c in _COLUMNS}} for row in rows])

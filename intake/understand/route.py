@@ -106,23 +106,32 @@ def looks_like_application(mail: ParsedMail) -> bool:
     return any(set(re.split(r"[\W_]+", fold(a.filename))) & CV_NAMES for a in mail.attachments)
 
 
+MAX_REMEMBERED = 500   # characters: a longer subject is worked out each time, never kept
+
+
+def remembered_when_short(maxsize: int):
+    """lru_cache for a function of a subject, for subjects of ordinary length only: 4,096
+    remembered subjects of 40,000 characters (a hostile mail's) would hold 160 MB."""
+    def wrap(function):
+        remembered = functools.lru_cache(maxsize=maxsize)(function)
+
+        @functools.wraps(function)
+        def call(subject: str, *rest):
+            return (function if len(subject) > MAX_REMEMBERED else remembered)(subject, *rest)
+        call.cache_info = remembered.cache_info
+        return call
+    return wrap
+
+
+@remembered_when_short(4096)
 def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] | None:
     """How well a mail subject covers one of the expected subjects; None when it does not.
 
     Each expected word must appear (accents, case, inclusive writing and one typo tolerated);
-    one word in four may be missing. Extra words in the mail's subject are fine. Remembered
-    for subjects of ordinary length: the applications to a posting mostly share its subject,
-    and each is compared with every posting's.
+    one word in four may be missing. Extra words in the mail's subject are fine. Remembered:
+    the applications to a posting mostly share its subject, and each is compared with every
+    posting's.
     """
-    if len(subject) > MAX_REMEMBERED:
-        return _subject_score(subject, expected)
-    return _remembered_score(subject, expected)
-
-
-MAX_REMEMBERED = 500   # characters: a longer subject is scored, not kept
-
-
-def _subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] | None:
     got = _words(subject)
     if not got:
         return None
@@ -138,10 +147,7 @@ def _subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int]
     return best
 
 
-_remembered_score = functools.lru_cache(maxsize=4096)(_subject_score)
-
-
-@functools.lru_cache(maxsize=1024)
+@remembered_when_short(1024)
 def _words(subject: str) -> tuple[str, ...]:
     """subject_words, remembered: a mail's subject is compared with every posting's, and the
     postings' subjects with every mail's."""

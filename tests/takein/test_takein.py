@@ -156,3 +156,17 @@ def test_two_instances_recording_the_same_mails_in_opposite_orders_both_finish(p
     assert not isinstance(outcomes["two"], Exception), outcomes["two"]
     assert outcomes["one"] == outcomes["two"]
     assert counts(Database(pg_url)) == (60, 60)
+
+
+def test_on_linux_a_batch_is_made_durable_with_one_syncfs():
+    """The take-in makes a batch's raw files durable with one syncfs(2) of their file system;
+    the C library is found in the process itself (no ldconfig run at every start)."""
+    import sys
+
+    import pytest
+
+    from intake import fsutil
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("syncfs(2) is Linux's: elsewhere each folder is fsynced")
+    assert fsutil._syncfs is not None

@@ -109,3 +109,17 @@ def test_mailbox_comes_from_delivered_to_else_the_posting_addresses_in_to_and_cc
 def test_the_sender_is_the_applicant_address_and_the_display_name_their_name():
     mail = parse(make_mail(sender="=?utf-8?q?Salma_Benn=C3=A2ni?= <Salma.Bennani@Example.MA>"))
     assert (mail.sender, mail.sender_name) == ("salma.bennani@example.ma", "Salma Bennâni")
+
+
+def test_a_subject_of_ordinary_length_is_remembered_and_a_huge_one_never_is():
+    """Scores are remembered, since the applications to a posting mostly share its subject; a
+    huge subject (a hostile mail's) is routed the same but never kept in memory."""
+    from intake.understand.route import MAX_REMEMBERED, _words, subject_score
+
+    long_subject = "Chargé·e projet peine de mort au Maroc" + " ." * MAX_REMEMBERED
+    kept = subject_score.cache_info().currsize, _words.cache_info().currsize
+    assert routed(long_subject, to="omdp.direction@gmail.com").posting.id == ECPM
+    assert (subject_score.cache_info().currsize, _words.cache_info().currsize) == kept
+    short_subject = "Chargé·e projet peine de mort au Maroc - Candidature 4417"
+    assert routed(short_subject, to="omdp.direction@gmail.com").posting.id == ECPM
+    assert subject_score.cache_info().currsize > kept[0] and _words.cache_info().currsize > kept[1]
