@@ -35,7 +35,13 @@ from .record import quarantine
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 50
+# A batch is one transaction (on SQLite, the one write lock, which a daemon's take-in waits
+# for): at most this many messages, and at most this much mail (at least one message). Text
+# mails and small applications come 200 at a time (each batch's claims, marks, loads and
+# commits cost as much for 50 as for 200: 2,000 short mails understood in 0.36 s instead of
+# 0.45); mails with documents, whose reading takes the time, about 50 at 300 KB, as before.
+BATCH_SIZE = 200
+BATCH_BYTES = 16 * 1024 * 1024
 MAX_UNFINISHED_RUNS = 3
 # Parsing (MIME structure, headers, the HTML body) runs in a bounded child process: the
 # standard library's parsers are quadratic on some shapes (deep multipart nesting, unclosed
@@ -139,9 +145,10 @@ def _parse_committed(app: App, parser: BoundedWorkers, after: int, budget: int,
     the budget is spent: (the last id seen, the budget left)."""
     while budget > 0:
         with app.db.session() as session:
-            rows = session.execute(select(Message.id, Message.stored_as, Message.size)
-                                   .where(Message.state == MessageState.PENDING, Message.id > after)
-                                   .order_by(Message.id).limit(BATCH_SIZE)).all()
+            rows = within(session.execute(select(Message.id, Message.stored_as, Message.size)
+                                          .where(Message.state == MessageState.PENDING, Message.id > after)
+                                          .order_by(Message.id).limit(BATCH_SIZE)).all(),
+                          min(budget, BATCH_BYTES))
         if not rows:
             break
         after = rows[-1].id
@@ -216,12 +223,25 @@ def _understand_claimed(app: App, size: int, summary: Summary, claimed: list[int
 
 
 def _claim(session: Session, size: int) -> list[int]:
-    """Pending messages for this instance, oldest first; another instance's are skipped."""
-    query = (select(Message.id).where(Message.state == MessageState.PENDING)
+    """Pending messages for this instance, oldest first, at most `size` of them and
+    BATCH_BYTES of mail; another instance's are skipped. (PostgreSQL: the rows beyond the
+    bytes stay locked until this batch commits; the other instances take the next ones.)"""
+    query = (select(Message.id, Message.size).where(Message.state == MessageState.PENDING)
              .order_by(Message.id).limit(size))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, key_share=True)
-    return list(session.scalars(query))
+    return [row.id for row in within(session.execute(query).all(), BATCH_BYTES)]
+
+
+def within(rows: list, limit: int) -> list:
+    """The first rows (each with a `size` in bytes, None counting as 0) whose sizes add up
+    to at most `limit`; the first row whatever its size, so that a batch always moves on."""
+    total = 0
+    for count, row in enumerate(rows):
+        total += row.size or 0
+        if count and total > limit:
+            return rows[:count]
+    return rows
 
 
 def _set_aside_poison(app: App, session: Session, ids: list[int], summary: Summary) -> list[int]:
