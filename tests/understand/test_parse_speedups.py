@@ -100,6 +100,7 @@ def without_speedups(monkeypatch) -> None:
     monkeypatch.setattr(email.feedparser, "NLCRE_eol", ORIGINAL)
     monkeypatch.setattr(parse_module, "join_base64_lines", lambda raw: raw)
     monkeypatch.setattr(parse_module, "PartsOnly", mailparser.MailParser)
+    monkeypatch.setattr(parse_module, "payload_bytes", lambda part: part.get_payload(decode=True))
 
 
 @pytest.mark.parametrize("where", ["tests/mails", "shared corpus"])
@@ -183,6 +184,56 @@ def test_mails_of_every_shape_parse_to_the_same_result_without_the_speedups(raw)
     with pytest.MonkeyPatch.context() as monkeypatch:
         without_speedups(monkeypatch)
         assert faster == _as_data(raw)
+
+
+_BASE64_AND_MORE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n -_.\x00\x0b\x0c\u00e9\udcff"
+
+
+@st.composite
+def base64_payloads(draw) -> str:
+    """What a part's body may hold: base64 with line ends of any width, at times damaged (bad
+    padding, stray characters, raw 8-bit bytes kept as surrogates by the parser), or junk."""
+    if draw(st.booleans()):
+        return draw(st.text(alphabet=_BASE64_AND_MORE, max_size=60))
+    text = _base64_lines(draw(st.binary(max_size=400)), draw(st.sampled_from([4, 60, 76])),
+                         draw(st.sampled_from([b"\r\n", b"\n", b""]))).decode()
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.text(alphabet=_BASE64_AND_MORE, max_size=3)) + text[at + 1:]
+    return text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(base64_payloads(), st.sampled_from(["base64", "BASE64", "base64 ", "quoted-printable", ""]))
+def test_an_attachment_decodes_to_the_bytes_the_standard_library_gives(payload, encoding):
+    """pybase64 takes well-formed base64 only: whatever a part holds, its bytes are the
+    standard library's, and a part it cannot decode fails as it does."""
+    from email.message import Message
+
+    part = Message()
+    part["Content-Type"] = "application/pdf"
+    if encoding:
+        part["Content-Transfer-Encoding"] = encoding
+    part.set_payload(payload)
+    try:
+        expected = part.get_payload(decode=True)
+    except Exception as exc:   # noqa: BLE001 - the same failure is expected
+        with pytest.raises(type(exc)):
+            parse_module.payload_bytes(part)
+        return
+    assert parse_module.payload_bytes(part) == expected
+
+
+def test_well_formed_base64_is_decoded_by_pybase64(monkeypatch):
+    from email.message import Message
+
+    calls = []
+    monkeypatch.setattr(parse_module.pybase64, "b64decode",
+                        lambda data, validate: calls.append(data) or base64.b64decode(data, validate=validate))
+    part = Message()
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(_base64_lines(b"%PDF-1.7 cv" * 100, 76, b"\r\n").decode())
+    assert parse_module.payload_bytes(part) == b"%PDF-1.7 cv" * 100 and len(calls) == 1
 
 
 def test_an_application_with_a_pdf_is_parsed_from_far_fewer_lines():
