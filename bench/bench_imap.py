@@ -397,10 +397,13 @@ def measure(bench: Bench, server: Dovecot, work: Path, main_size: int, big: int,
         out.append(f"| {count:,} | {size_text} | {result['seconds']:.1f} s | "
                    f"{result['max_rss'] / mb:.0f} MB | "
                    f"{'-' if peak is None else f'{peak / mb:.1f} MB'} |")
-    out += ["", "Messages are fetched in batches of at most 50 messages and 16 MB and committed "
-            "every 50, so peak memory follows the batch, not the mailbox: the small growth from "
-            "the smallest to the biggest mailbox is the list of UIDs and SQLAlchemy's caches, "
-            "not message bytes."]
+    from intake.takein import imap, poller
+
+    out += ["", f"Messages are fetched in batches of at most {imap.BATCH_COUNT} messages and "
+            f"{imap.BATCH_BYTES // mb} MB and committed every {poller.COMMIT_EVERY} (or "
+            f"{poller.COMMIT_BYTES // mb} MB), so peak memory follows the batch, not the mailbox: "
+            "the small growth from the smallest to the biggest mailbox is the list of UIDs and "
+            "SQLAlchemy's caches, not message bytes."]
     return out
 
 
