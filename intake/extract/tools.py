@@ -8,15 +8,14 @@ workers already use every core.
 """
 from __future__ import annotations
 
-import functools
 import os
 import resource
 import shutil
-import signal
 import subprocess
 
+from ..children import die_with_parent, load_prctl
+
 MAX_OUTPUT = 4 * 2**20
-_PR_SET_PDEATHSIG = 1
 
 
 class ToolFailed(Exception):
@@ -58,21 +57,3 @@ def memory_file(data: bytes) -> int:
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     return fd
-
-
-@functools.cache
-def load_prctl():
-    """prctl(2) from libc (None where there is none); load it before forking."""
-    import ctypes   # in the worker, before it forks (never after fork, in the child)
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-def die_with_parent() -> None:
-    """In a forked child: SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG)."""
-    prctl = load_prctl()
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from .. import logs
-from ..extract.tools import die_with_parent, load_prctl
+from ..children import die_with_parent, load_prctl
 from . import imap
 from .coming import Coming
 from .poller import MailboxResult, Poller, poll_mailboxes
