@@ -137,11 +137,17 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
         return None
     best = None
     for wanted_subject in expected:
-        wanted = list(dict.fromkeys(_words(wanted_subject)))
+        wanted = _distinct_words(wanted_subject)
         if not wanted:
             continue
-        found = sum(1 for word in wanted if _present(word, got))
-        if len(wanted) - found <= len(wanted) // 4:
+        allowed, missing = len(wanted) // 4, 0
+        for word in wanted:
+            if not _present(word, got):
+                missing += 1
+                if missing > allowed:   # this subject is out: the other words need no looking at
+                    break
+        else:
+            found = len(wanted) - missing
             score = (found / len(wanted), found)
             best = score if best is None or score > best else best
     return best
@@ -152,6 +158,11 @@ def _words(subject: str) -> tuple[str, ...]:
     """subject_words, remembered: a mail's subject is compared with every posting's, and the
     postings' subjects with every mail's."""
     return tuple(subject_words(subject))
+
+
+@remembered_when_short(1024)
+def _distinct_words(subject: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_words(subject)))
 
 
 def _present(word: str, got: tuple[str, ...]) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from intake.understand.parse import parse
 from intake.understand.route import mailboxes_of, route
@@ -123,3 +124,37 @@ def test_a_subject_of_ordinary_length_is_remembered_and_a_huge_one_never_is():
     short_subject = "Chargé·e projet peine de mort au Maroc - Candidature 4417"
     assert routed(short_subject, to="omdp.direction@gmail.com").posting.id == ECPM
     assert subject_score.cache_info().currsize > kept[0] and _words.cache_info().currsize > kept[1]
+
+
+def _score_by_definition(subject: str, expected: tuple[str, ...]):
+    """subject_score as the rule reads: every word of an expected subject looked for, one in
+    four may be missing; the best (share found, words found)."""
+    from intake.understand.route import _present, _words
+
+    got, best = _words(subject), None
+    if not got:
+        return None
+    for wanted_subject in expected:
+        wanted = list(dict.fromkeys(_words(wanted_subject)))
+        if wanted:
+            found = sum(1 for word in wanted if _present(word, got))
+            if len(wanted) - found <= len(wanted) // 4:
+                best = max(best or (0, 0), (found / len(wanted), found))
+    return best
+
+
+_SUBJECT_WORDS = ["Chargé·e", "chargee", "projet", "projt", "peine", "de", "mort", "au", "Maroc",
+                  "Candidature", "RE:", "TR:", "coordinateur", "coordinatrice", "régional", "stage",
+                  "plaidoyer", "المغرب", "مشروع", "x" * 12]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(_SUBJECT_WORDS), max_size=9),
+       st.lists(st.lists(st.sampled_from(_SUBJECT_WORDS), min_size=1, max_size=8), min_size=1, max_size=3))
+def test_a_subject_scores_as_its_definition_says(subject, expected):
+    """subject_score stops looking at a posting's subject once too many of its words are
+    missing: the score is still the one the rule gives."""
+    from intake.understand.route import subject_score
+
+    subject_text, expected_texts = " ".join(subject), tuple(" ".join(words) for words in expected)
+    assert subject_score(subject_text, expected_texts) == _score_by_definition(subject_text, expected_texts)
