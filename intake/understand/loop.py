@@ -109,7 +109,7 @@ def parse_ahead(app: App, parser: BoundedWorkers, more_coming: Callable[[], bool
     here (the database busy, a file missing) only leaves the rest to the batches as well.
     Returns {stored_as: (answer, seconds)}; what a stop interrupts is simply not there."""
     from . import parse  # noqa: F401 - imported once here, before the parser's processes fork
-    # and the understanding's own modules (the document stack, the mail templates: 50 ms), now,
+    # and the understanding's own modules (the document stack, the mail templates: 40 ms), now,
     # while the take-in connects, instead of after it, when the understanding waits for them
     from . import pipeline  # noqa: F401
     parsed: dict[str, tuple] = {}

@@ -137,7 +137,7 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
         return None
     best = None
     for wanted_subject in expected:
-        wanted = _distinct_words(wanted_subject)
+        wanted = _words(wanted_subject)
         if not wanted:
             continue
         allowed, missing = len(wanted) // 4, 0
@@ -155,14 +155,9 @@ def subject_score(subject: str, expected: tuple[str, ...]) -> tuple[float, int] 
 
 @remembered_when_short(1024)
 def _words(subject: str) -> tuple[str, ...]:
-    """subject_words, remembered: a mail's subject is compared with every posting's, and the
-    postings' subjects with every mail's."""
-    return tuple(subject_words(subject))
-
-
-@remembered_when_short(1024)
-def _distinct_words(subject: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_words(subject)))
+    """subject_words, each once, remembered: a mail's subject is compared with every
+    posting's, and the postings' subjects with every mail's."""
+    return tuple(dict.fromkeys(subject_words(subject)))
 
 
 def _present(word: str, got: tuple[str, ...]) -> bool:

@@ -158,15 +158,26 @@ def test_two_instances_recording_the_same_mails_in_opposite_orders_both_finish(p
     assert counts(Database(pg_url)) == (60, 60)
 
 
-def test_on_linux_a_batch_is_made_durable_with_one_syncfs():
-    """The take-in makes a batch's raw files durable with one syncfs(2) of their file system;
-    the C library is found in the process itself (no ldconfig run at every start)."""
+def test_on_linux_a_batch_is_made_durable_with_one_syncfs(tmp_path, monkeypatch):
+    """The take-in makes a batch's raw files durable with one syncfs(2) of their file system,
+    however many files and folders; the C library is found in the process itself (no ldconfig
+    run at every start)."""
     import sys
 
     import pytest
 
     from intake import fsutil
+    from intake.takein.store import Store
 
     if not sys.platform.startswith("linux"):
         pytest.skip("syncfs(2) is Linux's: elsewhere each folder is fsynced")
     assert fsutil._syncfs is not None
+    calls = []
+    real = fsutil._syncfs
+    monkeypatch.setattr(fsutil, "_syncfs", lambda fd: calls.append(fd) or real(fd))
+    monkeypatch.setattr(fsutil.os, "fsync", lambda fd: pytest.fail("a folder fsynced on its own"))
+    store = Store(tmp_path / "data")
+    written = store.put_all([(f"mail {n}".encode(), "messages", ".eml") for n in range(20)])
+    assert len({relative.split("/")[1] for _, relative in written}) > 5   # many folders
+    store.sync()
+    assert len(calls) == 1

@@ -10,8 +10,6 @@ from intake.db import Database
 from intake.models import Message, MessageState
 from intake.understand.loop import BATCH_BYTES, BATCH_SIZE, _claim
 
-MB = 1024 * 1024
-
 
 def _pending(db: Database, sizes: list[int]) -> list[int]:
     """Pending messages of these sizes (bytes, as taken in), oldest first; their ids."""
